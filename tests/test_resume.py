@@ -7,7 +7,8 @@ ROOT = Path(__file__).resolve().parents[1]
 UAR = [sys.executable, '-m', 'uar_nb.cli']
 SETTINGS = ['model.d_model=32', 'model.n_heads=2', 'model.n_enc_layers=1', 'model.n_dec_layers=1', 'model.d_ff=64',
             'model.basis_size=64', 'lsu.kmeans_codes=32', 'lsu.kmeans_max_patches=2000', 'train.stage1_epochs=3',
-            'train.stage2_epochs=2', 'train.max_steps_per_epoch=4', 'decode.beam_size=2', 'decode.max_len=24']
+            'train.stage2_epochs=2', 'train.max_steps_per_epoch=4', 'decode.beam_size=2', 'decode.max_len=24',
+            'train.test_meteor=false']
 
 
 def _train_cmd(data, run_dir, *extra):
