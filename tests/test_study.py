@@ -50,6 +50,13 @@ def test_missing_data_is_a_clear_error(tmp_path):
         run_study(_study(tmp_path, 'nodata', '[UAR]', tmp_path / 'nowhere'), results_dir=tmp_path / 'results', quiet=True)
 
 
+def test_results_never_under_nbs(toy, tmp_path):
+    from uar_nb.study import run_study
+    with pytest.raises(ValueError, match='must not land under nbs/'):
+        run_study(_study(tmp_path, 'x', '[UAR]', toy), results_dir=ROOT / 'nbs' / '_results', quiet=True)
+    assert not (ROOT / 'nbs' / '_results').exists()
+
+
 def test_tiny_study_end_to_end_then_skips(toy, tmp_path):
     from uar_nb.study import run_study
     study, results = _study(tmp_path, 'tiny', '[e, UAR]', toy), tmp_path / 'results'

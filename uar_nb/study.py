@@ -342,7 +342,7 @@ def run_one(study: Study, variant: str, seed: int, study_dir: Path, device: str 
     return {**rec, 'status': status, 'seconds': round(time.time() - t0, 1),
             **({} if status == 'done' else {'error': 'the notebook finished but the run folder is not complete'})}
 
-# %% ../nbs/11_study.ipynb #341a463d
+# %% ../nbs/11_study.ipynb #1327f874
 class _ThreadEnv:
     "Set environment variables for the kernels started inside the block, restore them after."
     def __init__(self, **kw): self.kw, self.old = {k: str(v) for k, v in kw.items()}, {}
@@ -367,6 +367,9 @@ def run_study(path, jobs: int = 1, device: str | None = None, results_dir='resul
         raise FileNotFoundError(f'{data}/annotation.json not found (study {study.name}, data_dir={study.data_dir}): {hint}')
     nb_dir = Path(nb_dir) if nb_dir else notebooks_dir()
     study_dir = (Path(results_dir) / study.name).resolve()
+    if nb_dir.parent in study_dir.parents:   # nbdev would export and test executed notebooks found under nbs/
+        raise ValueError(f'results_dir={results_dir} is inside {nb_dir.parent}: executed notebooks must not land under nbs/; '
+                         f'use results/ (the default)')
     study_dir.mkdir(parents=True, exist_ok=True)
     jobs = max(1, int(jobs))
     threads = max(1, (os.cpu_count() or 1) // jobs)
