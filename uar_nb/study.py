@@ -14,12 +14,12 @@ import yaml
 from .config import Config, ConfigError, PRESETS, VARIANTS, get_config
 
 # %% auto #0
-__all__ = ['DATASETS', 'STUDY_KEYS', 'REQUIRED_KEYS', 'SMOKE_OVERRIDES', 'METRICS', 'PAPER_SOURCE', 'PAPER_RESULTS',
-           'VARIANT_LABELS', 'Study', 'StudyError', 'epoch_overrides', 'run_config', 'load_study', 'smoke_data',
-           'setup_run', 'smoke_study', 'collect_runs', 'aggregate', 'markdown_table', 'ablation_table', 'notebooks_dir',
-           'run_one', 'run_study', 'format_summary']
+__all__ = ['DATASETS', 'STUDY_KEYS', 'FIGURE_KEYS', 'REQUIRED_KEYS', 'SMOKE_OVERRIDES', 'METRICS', 'PAPER_SOURCE',
+           'PAPER_RESULTS', 'VARIANT_LABELS', 'Study', 'StudyError', 'epoch_overrides', 'run_config', 'load_study',
+           'smoke_data', 'setup_run', 'smoke_study', 'collect_runs', 'aggregate', 'markdown_table', 'ablation_table',
+           'notebooks_dir', 'run_one', 'run_study', 'format_summary']
 
-# %% ../nbs/11_study.ipynb #e82af20f
+# %% ../nbs/11_study.ipynb #f130d683
 DATASETS = ('toy', 'iu_xray', 'mimic_cxr')
 
 
@@ -52,6 +52,7 @@ class Study:
 
 
 STUDY_KEYS = [f for f in Study.__dataclass_fields__ if f != 'path']
+FIGURE_KEYS = ['words', 'n_similar', 'n_retrieval']   # options of the alignment_figures notebook
 REQUIRED_KEYS = ['dataset', 'data_dir', 'preset', 'variants', 'seeds']
 
 
@@ -99,6 +100,8 @@ def load_study(path) -> Study:
     if not isinstance(d, dict): raise StudyError(f'{path}: a study is a mapping of keys ({", ".join(STUDY_KEYS)})')
     bad = [k for k in d if k not in STUDY_KEYS]
     if bad: raise StudyError(f'{path}: unknown key {bad[0]!r}; valid keys: {", ".join(STUDY_KEYS)}')
+    bad = [k for k in (d.get('figures') or {}) if k not in FIGURE_KEYS]
+    if bad: raise StudyError(f'{path}: unknown key figures.{bad[0]!r}; valid keys of figures: {", ".join(FIGURE_KEYS)}')
     missing = [k for k in REQUIRED_KEYS if k not in d]
     if missing: raise StudyError(f'{path}: missing key {missing[0]!r}; a study needs {", ".join(REQUIRED_KEYS)}')
     if d['dataset'] not in DATASETS: raise StudyError(f'{path}: unknown dataset {d["dataset"]!r}; valid datasets: {", ".join(DATASETS)}')
@@ -342,7 +345,7 @@ def run_one(study: Study, variant: str, seed: int, study_dir: Path, device: str 
     return {**rec, 'status': status, 'seconds': round(time.time() - t0, 1),
             **({} if status == 'done' else {'error': 'the notebook finished but the run folder is not complete'})}
 
-# %% ../nbs/11_study.ipynb #1327f874
+# %% ../nbs/11_study.ipynb #31c04e41
 class _ThreadEnv:
     "Set environment variables for the kernels started inside the block, restore them after."
     def __init__(self, **kw): self.kw, self.old = {k: str(v) for k, v in kw.items()}, {}
@@ -392,7 +395,7 @@ def run_study(path, jobs: int = 1, device: str | None = None, results_dir='resul
     if any(r['status'] in ('done', 'skipped') for r in records):
         paper = study.dataset if study.dataset in PAPER_RESULTS else ''
         jobs_ = [('ablation_table', {'study_dir': str(study_dir), 'paper': paper}),
-                 ('alignment_figures', {'study_dir': str(study_dir), 'words': list(study.figures.get('words') or []),
+                 ('alignment_figures', {'study_dir': str(study_dir), **study.figures, 'words': list(study.figures.get('words') or []),
                                         'device': 'cuda' if study.device.startswith('cuda') else 'cpu'})]
         with _ThreadEnv(**{**env, 'OMP_NUM_THREADS': os.cpu_count() or 1, 'MKL_NUM_THREADS': os.cpu_count() or 1}):
             for name, params in jobs_:
