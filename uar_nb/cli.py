@@ -11,7 +11,7 @@ from pathlib import Path
 __all__ = ['cmd_toy', 'cmd_vocab', 'cmd_variants', 'config_from_args', 'cmd_train', 'cmd_score', 'cmd_study', 'cmd_bench',
            'build_parser', 'main']
 
-# %% ../nbs/13_cli.ipynb #bf3d1a62
+# %% ../nbs/13_cli.ipynb #d7fd0501
 def _print_json(obj) -> None: print(json.dumps(obj, indent=2, default=str))
 
 
@@ -62,10 +62,13 @@ def cmd_study(a):
 
 
 def cmd_bench(a):
+    if a.scale:
+        from uar_nb.bench import scale_check
+        return _print_json(scale_check(a.scale, quiet=False, image_pipeline=False))
     from uar_nb.bench import run_bench
     run_bench(device=a.device, variants=a.variant, batch_sizes=a.batch_sizes, quick=a.quick, json_path=a.json, preset=a.preset)
 
-# %% ../nbs/13_cli.ipynb #a6dc8798
+# %% ../nbs/13_cli.ipynb #c38b3080
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='uar', description='uar-nb: a reproducible study kit for UAR radiology report generation '
                                 '(ICCV 2023). Each subcommand has its own --help.')
@@ -133,7 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('--batch-sizes', nargs='+', type=int, default=[16, 64])
     s.add_argument('--preset', default='iu_xray', help='model size preset (default iu_xray: the paper settings)')
     s.add_argument('--quick', action='store_true', help='few steps, small sizes: under a minute on CPU')
-    s.add_argument('--json', type=Path, required=True, help='where to write the measurements')
+    s.add_argument('--json', type=Path, default=None, help='where to write the measurements (JSON)')
+    s.add_argument('--scale', type=int, default=0, metavar='N',
+                   help='instead: resident-memory check on a synthetic MIMIC-layout annotation of N entries (e.g. 270790)')
     s.set_defaults(fn=cmd_bench)
     return p
 

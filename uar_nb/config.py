@@ -14,7 +14,7 @@ __all__ = ['SECTIONS', 'PRESETS', 'VARIANTS', 'VARIANT_TABLE', 'DataConfig', 'LS
            'DecodeConfig', 'Config', 'ConfigError', 'parse_override', 'apply_overrides', 'get_config',
            'describe_variants']
 
-# %% ../nbs/00_config.ipynb #7a09830e
+# %% ../nbs/00_config.ipynb #fe6c5084
 @dataclass
 class DataConfig:
     "Where the data is and how reports and images are prepared (R2Gen protocol, PROTOCOL.md)."
@@ -58,7 +58,8 @@ class ModelConfig:
     n_enc_layers: int = 3
     n_dec_layers: int = 3
     d_ff: int = 2048
-    dropout: float = 0.1
+    dropout: float = 0.1            # residual and feed-forward dropout (Transformer-Base)
+    attention_dropout: float = 0.1  # dropout on attention weights; 0 keeps the fused SDPA kernel on CPU (~40% faster)
     view_embedding: bool = True     # open point: learned view embedding added to every visual token
     resnet_name: str = 'microsoft/resnet-101'  # BASE backbone, from_pretrained when available
     resnet_pretrained: bool = True  # False: random init from ResNetConfig (offline / toy)
@@ -222,7 +223,7 @@ def apply_overrides(cfg: Config, overrides) -> Config:
         d[sec][k] = value
     return Config.from_dict(d)
 
-# %% ../nbs/00_config.ipynb #3eeeb9c5
+# %% ../nbs/00_config.ipynb #5e6e37a4
 PRESETS = {
     'iu_xray': {'data': dict(dataset='iu_xray', data_dir='data/iu_xray', n_views=2, max_len=60, vocab_threshold=3),
                 'lsu': dict(image_tokenizer='dvae'),
@@ -232,10 +233,10 @@ PRESETS = {
                   'train': dict(stage1_epochs=20, stage2_epochs=10, epochs=30, batch_size=16, val_every=1)},
     'toy': {'data': dict(dataset='toy', data_dir='data/toy', n_views=2, max_len=60, vocab_threshold=3, image_size=64, resize_train=72),
             'lsu': dict(image_tokenizer='kmeans', kmeans_codes=256, patch_size=8, kmeans_max_patches=50_000),
-            'model': dict(d_model=128, n_heads=4, n_enc_layers=2, n_dec_layers=2, d_ff=256, basis_size=256,
+            'model': dict(d_model=64, n_heads=4, n_enc_layers=2, n_dec_layers=2, d_ff=256, basis_size=256, attention_dropout=0.0,
                           resnet_pretrained=False, resnet_depths=(1, 1, 1), resnet_hidden_sizes=(32, 64, 128),
                           resnet_grid=4),
-            'train': dict(stage1_epochs=6, stage2_epochs=3, epochs=9, batch_size=16, lr=5e-4, lr_backbone=5e-4,
+            'train': dict(stage1_epochs=5, stage2_epochs=3, epochs=8, batch_size=16, lr=1e-3, lr_backbone=1e-3,
                           warmup_steps=20),
             'decode': dict(beam_size=3, batch_size=64)},
 }

@@ -20,7 +20,7 @@ from .tir import TIRMask, MaskedCrossAttention
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'SelfAttention', 'FeedForward', 'EncoderLayer', 'DecoderLayer', 'build_resnet',
            'ResNetPatchEmbedding', 'visual_token_shape', 'UARModel']
 
-# %% ../nbs/06_model.ipynb #77989d4a
+# %% ../nbs/06_model.ipynb #61413f46
 class SelfAttention(nn.Module):
     "Multi-head self-attention via F.scaled_dot_product_attention; optional causal mask and KV cache."
     def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0, causal: bool = False):
@@ -50,9 +50,10 @@ class FeedForward(nn.Sequential):
 
 class EncoderLayer(nn.Module):
     "Pre-LN: x + SelfAttn(LN(x)); x + FFN(LN(x))."
-    def __init__(self, d_model, n_heads, d_ff, dropout):
+    def __init__(self, d_model, n_heads, d_ff, dropout, attention_dropout=None):
         super().__init__()
-        self.ln1, self.attn = nn.LayerNorm(d_model), SelfAttention(d_model, n_heads, dropout)
+        p_attn = dropout if attention_dropout is None else attention_dropout
+        self.ln1, self.attn = nn.LayerNorm(d_model), SelfAttention(d_model, n_heads, p_attn)
         self.ln2, self.ff = nn.LayerNorm(d_model), FeedForward(d_model, d_ff, dropout)
         self.drop = nn.Dropout(dropout)
 
@@ -63,10 +64,11 @@ class EncoderLayer(nn.Module):
 
 class DecoderLayer(nn.Module):
     "Pre-LN: causal self-attention, text-to-image cross-attention (TIR-maskable), FFN."
-    def __init__(self, d_model, n_heads, d_ff, dropout):
+    def __init__(self, d_model, n_heads, d_ff, dropout, attention_dropout=None):
         super().__init__()
-        self.ln1, self.self_attn = nn.LayerNorm(d_model), SelfAttention(d_model, n_heads, dropout, causal=True)
-        self.ln2, self.cross_attn = nn.LayerNorm(d_model), MaskedCrossAttention(d_model, n_heads, dropout)
+        p_attn = dropout if attention_dropout is None else attention_dropout
+        self.ln1, self.self_attn = nn.LayerNorm(d_model), SelfAttention(d_model, n_heads, p_attn, causal=True)
+        self.ln2, self.cross_attn = nn.LayerNorm(d_model), MaskedCrossAttention(d_model, n_heads, p_attn)
         self.ln3, self.ff = nn.LayerNorm(d_model), FeedForward(d_model, d_ff, dropout)
         self.drop = nn.Dropout(dropout)
 
@@ -119,7 +121,7 @@ class ResNetPatchEmbedding(nn.Module):
         else: e = e + self.pos.weight.view(1, V, self.grid ** 2, -1)
         return e.flatten(1, 2)
 
-# %% ../nbs/06_model.ipynb #085f8ac9
+# %% ../nbs/06_model.ipynb #b9a7f79d
 def visual_token_shape(cfg: Config, image_tokenizer: ImageTokenizer | None = None) -> tuple[int, int]:
     "(codes, tokens per view) of the LSU path, from the image tokenizer or else from cfg.lsu."
     S = cfg.data.image_size
@@ -149,11 +151,11 @@ class UARModel(nn.Module):
             self.visual = ResNetPatchEmbedding(build_resnet(cfg, resnet_config), d, V, m.resnet_grid, m.view_embedding)
         self.n_visual = V * L
         self.text = TextEmbedding(self.vocab_size, d, self.max_len)
-        self.cra = CRA(d, m.n_heads, m.basis_size, m.basis_kind, m.fusion, m.dropout, seed=cfg.train.seed) if m.cra else None
+        self.cra = CRA(d, m.n_heads, m.basis_size, m.basis_kind, m.fusion, m.attention_dropout, seed=cfg.train.seed) if m.cra else None
         self.drop = nn.Dropout(m.dropout)
-        self.encoder = nn.ModuleList(EncoderLayer(d, m.n_heads, m.d_ff, m.dropout) for _ in range(m.n_enc_layers))
+        self.encoder = nn.ModuleList(EncoderLayer(d, m.n_heads, m.d_ff, m.dropout, m.attention_dropout) for _ in range(m.n_enc_layers))
         self.enc_ln = nn.LayerNorm(d)
-        self.decoder = nn.ModuleList(DecoderLayer(d, m.n_heads, m.d_ff, m.dropout) for _ in range(m.n_dec_layers))
+        self.decoder = nn.ModuleList(DecoderLayer(d, m.n_heads, m.d_ff, m.dropout, m.attention_dropout) for _ in range(m.n_dec_layers))
         self.dec_ln = nn.LayerNorm(d)
         self.head = nn.Linear(d, self.vocab_size)
         self.tir = TIRMask(self.max_len, self.n_visual, m.tir_k) if m.tir else None

@@ -171,7 +171,7 @@ def _barrier(world):
 
 def unwrap(model): return model.module if hasattr(model, 'module') else model
 
-# %% ../nbs/09_train.ipynb #f53fbcd8
+# %% ../nbs/09_train.ipynb #d54c6f03
 def to_device(batch: dict, device) -> dict:
     return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
 
@@ -214,6 +214,8 @@ def train_one_epoch(model, loader, opt, sched, stage: Stage, cfg: Config, device
         opt.step(); sched.step()
         sums += torch.stack([loss.detach(), out['loss_ce'].detach(), out['loss_global'].detach(), out['loss_mask'].detach()]).float()
         n += 1
+    if dist.is_available() and dist.is_initialized():   # log the mean over all ranks, not rank 0's shard
+        dist.all_reduce(sums); sums /= dist.get_world_size()
     means = (sums / max(n, 1)).tolist()
     return dict(zip(['loss', 'loss_ce', 'loss_global', 'loss_mask'], means), steps=n)
 
