@@ -20,8 +20,8 @@ $(VENV)/.installed: settings.ini setup.py
 
 # The main job: the default study on the embedded synthetic data, on CPU.
 study: venv
-	$(BIN)/uar toy --out data/toy
-	$(BIN)/uar study studies/toy.yaml --device cpu
+	test -f data/toy/dataset.json || $(BIN)/uar toy --out data/toy
+	$(BIN)/uar study studies/toy.yaml --device cpu --jobs $(JOBS)
 
 # The whole test suite: notebook tests (one pytest item per notebook) and end-to-end tests.
 test: venv
