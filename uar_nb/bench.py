@@ -198,7 +198,7 @@ def compare_peers(results: list[dict], device_name: str | None) -> dict:
         ratios.append(row)
     return dict(ratios=ratios, note=note)
 
-# %% ../nbs/12_bench.ipynb #38fee3e1
+# %% ../nbs/12_bench.ipynb #8b0be8df
 def device_name(device) -> str:
     device = torch.device(device)
     if device.type == 'cuda': return torch.cuda.get_device_name(device)
@@ -214,14 +214,6 @@ def environment(device) -> dict:
     return dict(device=str(device), device_name=device_name(device), python=platform.python_version(), packages=pkgs,
                 cuda=torch.version.cuda, cpu_count=os.cpu_count(), torch_threads=torch.get_num_threads(),
                 load_average=os.getloadavg() if hasattr(os, 'getloadavg') else None)
-
-
-def _resolve(device: str) -> torch.device:
-    if device == 'auto': device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    d = torch.device(device)
-    if d.type == 'cuda' and not torch.cuda.is_available():
-        raise RuntimeError(f'--device {device} but no CUDA GPU is visible; use --device cpu')
-    return d
 
 
 def format_table(report: dict) -> str:
@@ -242,7 +234,8 @@ def run_bench(device: str = 'cpu', variants=('UAR', 'BASE'), batch_sizes=(16, 64
               warmup: int | None = None, tokenizers=('dvae', 'kmeans'), quiet: bool = False) -> dict:
     """Measure train samples/s, beam-3 reports/s, peak memory (per variant x batch size) and image tokenizer images/s
     on synthetic IU-shaped inputs; print a table and write JSON to `json_path`. Returns the report."""
-    dev = _resolve(device)
+    from uar_nb.train import resolve_device
+    dev = resolve_device(device)
     cuda = dev.type == 'cuda'
     os.environ.setdefault('HF_HUB_OFFLINE', '1')
     if quick: preset, batch_sizes = 'toy', sorted({min(int(b), 4) for b in batch_sizes})
