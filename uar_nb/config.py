@@ -14,7 +14,7 @@ __all__ = ['SECTIONS', 'PRESETS', 'VARIANTS', 'VARIANT_TABLE', 'DataConfig', 'LS
            'DecodeConfig', 'Config', 'ConfigError', 'parse_override', 'apply_overrides', 'get_config',
            'describe_variants']
 
-# %% ../nbs/00_config.ipynb #fe6c5084
+# %% ../nbs/00_config.ipynb #8a923338
 @dataclass
 class DataConfig:
     "Where the data is and how reports and images are prepared (R2Gen protocol, PROTOCOL.md)."
@@ -47,6 +47,8 @@ class LSUConfig:
     patch_size: int = 8             # kmeans patch side; 112/8 = 14x14 = 196 tokens per view, like the dVAE
     kmeans_max_patches: int = 200_000  # patches sampled from train images to fit the codebook
     kmeans_pool: int = 1            # kmeans: average-pool the image by this factor before patching (denoise)
+    kmeans_gain_levels: int = 0     # >0: gain-shape tokens = (shape code of the centred patch, brightness level);
+                                    # keeps the low-contrast findings a plain patch codebook quantises away
 
 
 @dataclass

@@ -121,12 +121,13 @@ class ResNetPatchEmbedding(nn.Module):
         else: e = e + self.pos.weight.view(1, V, self.grid ** 2, -1)
         return e.flatten(1, 2)
 
-# %% ../nbs/06_model.ipynb #b9a7f79d
+# %% ../nbs/06_model.ipynb #d74854a0
 def visual_token_shape(cfg: Config, image_tokenizer: ImageTokenizer | None = None) -> tuple[int, int]:
     "(codes, tokens per view) of the LSU path, from the image tokenizer or else from cfg.lsu."
     S = cfg.data.image_size
     if image_tokenizer is not None: return image_tokenizer.n_codes, image_tokenizer.tokens_per_image(S)
-    if cfg.lsu.image_tokenizer == 'kmeans': return cfg.lsu.kmeans_codes, (S // cfg.lsu.kmeans_pool // cfg.lsu.patch_size) ** 2
+    if cfg.lsu.image_tokenizer == 'kmeans':
+        return cfg.lsu.kmeans_codes * max(1, cfg.lsu.kmeans_gain_levels), (S // cfg.lsu.kmeans_pool // cfg.lsu.patch_size) ** 2
     if cfg.lsu.image_tokenizer == 'dvae': return 8192, (S // 8) ** 2     # DALL-E dVAE: 8192 codes, M = 8
     raise ValueError(f'unknown lsu.image_tokenizer {cfg.lsu.image_tokenizer!r}: use dvae or kmeans')
 

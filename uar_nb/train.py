@@ -86,7 +86,7 @@ def plan_stages(cfg: Config) -> list[Stage]:
                 Stage('stage2', t.stage2_epochs, (t.lambda_ce, t.lambda_global, t.lambda_mask if tir else 0.0), tir)]
     return [Stage('single', t.epochs, (t.lambda_ce, t.lambda_global, t.lambda_mask if tir else 0.0), tir)]
 
-# %% ../nbs/09_train.ipynb #cdd4e8bc
+# %% ../nbs/09_train.ipynb #ada36d10
 @dataclass
 class PreparedData:
     tokenizer: object                 # data.Tokenizer
@@ -101,7 +101,8 @@ def load_or_fit_image_tokenizer(cfg: Config, train_images, train_key: str, progr
     from uar_nb import lsu
     l = cfg.lsu
     if l.image_tokenizer != 'kmeans': return lsu.make_image_tokenizer(cfg)
-    folder = cfg.data.cache_root() / 'image_tokenizers' / f'kmeans_{l.kmeans_codes}_p{l.patch_size}_pool{l.kmeans_pool}_{l.kmeans_max_patches}_{train_key}'
+    folder = cfg.data.cache_root() / 'image_tokenizers' / (f'kmeans_{l.kmeans_codes}_p{l.patch_size}_pool{l.kmeans_pool}_g{l.kmeans_gain_levels}'
+                                                         f'_{l.kmeans_max_patches}_{train_key}')
     if (folder / 'DONE').exists(): return lsu.load_image_tokenizer(folder)
     tok = lsu.make_image_tokenizer(cfg, train_images=train_images, seed=0)
     tmp = folder.with_name(folder.name + f'.tmp{os.getpid()}')
