@@ -14,7 +14,7 @@ __all__ = ['SECTIONS', 'PRESETS', 'VARIANTS', 'VARIANT_TABLE', 'DataConfig', 'LS
            'DecodeConfig', 'Config', 'ConfigError', 'parse_override', 'apply_overrides', 'get_config',
            'describe_variants']
 
-# %% ../nbs/00_config.ipynb #8a923338
+# %% ../nbs/00_config.ipynb #25f9edae
 @dataclass
 class DataConfig:
     "Where the data is and how reports and images are prepared (R2Gen protocol, PROTOCOL.md)."
@@ -49,6 +49,7 @@ class LSUConfig:
     kmeans_pool: int = 1            # kmeans: average-pool the image by this factor before patching (denoise)
     kmeans_gain_levels: int = 0     # >0: gain-shape tokens = (shape code of the centred patch, brightness level);
                                     # keeps the low-contrast findings a plain patch codebook quantises away
+    embed_from_codebook: bool = False  # kmeans: embedding = W_I[code] + Linear(code's codebook patch), shared by all codes
 
 
 @dataclass

@@ -140,7 +140,7 @@ class DVAETokenizer(ImageTokenizer):
         else: tok = cls(meta['name'], random_init=meta['random_init'], seed=meta.get('seed', 0), **kw)
         return tok
 
-# %% ../nbs/03_lsu.ipynb #fb195289
+# %% ../nbs/03_lsu.ipynb #0ef9e457
 def image_patches(x: torch.Tensor, patch_size: int, pool: int = 1) -> torch.Tensor:
     "Float images `(N,C,H,W)` -> grayscale non-overlapping patches `(N, L, p*p)` (row-major over the grid)."
     if x.shape[1] == 3: x = x.mean(1, keepdim=True)
@@ -218,6 +218,13 @@ class KMeansTokenizer(ImageTokenizer):
         mean = image_patches(as_image_batch(x), self.patch_size, self.pool).mean(-1)
         return (mean * self.gain_levels).long().clamp_(0, self.gain_levels - 1)
 
+    def code_patches(self) -> torch.Tensor:
+        "(n_codes, patch*patch): the patch each token stands for (centroid, plus its brightness level for gain-shape)."
+        self._check()
+        t = torch.arange(self.n_codes)
+        if not self.gain_levels: return self.centroids.clone()
+        return self.centroids[t // self.gain_levels] + ((t % self.gain_levels).float()[:, None] + 0.5) / self.gain_levels
+
     def reconstruct(self, tokens) -> torch.Tensor:
         "Tokens `(N, L)` of square images -> `(N, 1, side, side)` images made of centroids (what the tokens keep)."
         self._check()
@@ -251,7 +258,7 @@ class KMeansTokenizer(ImageTokenizer):
         return cls(meta['n_codes'], meta['patch_size'], meta.get('pool', 1), meta.get('normalize', 'none'), centroids=c,
                    gain_levels=meta.get('gain_levels', 0), **kw)
 
-# %% ../nbs/03_lsu.ipynb #7079a96e
+# %% ../nbs/03_lsu.ipynb #023e069d
 def synthetic_frontal(size: int = 64, seed: int = 0, opacity: bool = False) -> np.ndarray:
     "A simple chest-X-ray-like uint8 array `(size, size)` (body, lungs, spine, ribs, optional opacity), for demos."
     rng = np.random.default_rng(seed)
@@ -265,7 +272,7 @@ def synthetic_frontal(size: int = 64, seed: int = 0, opacity: bool = False) -> n
     img = img + rng.normal(0, 0.03, img.shape)
     return (np.clip(img, 0, 1) * 255).astype(np.uint8)
 
-# %% ../nbs/03_lsu.ipynb #ac7ac641
+# %% ../nbs/03_lsu.ipynb #732f9e63
 def make_image_tokenizer(cfg: Config, train_images=None, seed: int | None = None) -> ImageTokenizer:
     "Build the image tokenizer `cfg.lsu.image_tokenizer` names (kmeans is fitted on `train_images`, the TRAIN split)."
     lsu = cfg.lsu
@@ -278,7 +285,7 @@ def make_image_tokenizer(cfg: Config, train_images=None, seed: int | None = None
         return tok.fit(train_images, max_patches=lsu.kmeans_max_patches, seed=cfg.train.seed if seed is None else seed)
     raise ValueError(f'unknown lsu.image_tokenizer {lsu.image_tokenizer!r}: use dvae or kmeans')
 
-# %% ../nbs/03_lsu.ipynb #3b61e1d0
+# %% ../nbs/03_lsu.ipynb #242cc12b
 def _array_digest(images, chunk: int = 256) -> str:
     h = hashlib.sha1(str((tuple(images.shape), str(images.dtype))).encode())
     for s in range(0, images.shape[0], chunk): h.update(np.ascontiguousarray(images[s:s + chunk]).tobytes())
@@ -319,13 +326,20 @@ def build_token_cache(images, image_tokenizer: ImageTokenizer, cache_dir, conten
         if os.path.exists(tmp): os.remove(tmp)
     return np.load(path, mmap_mode='r')
 
-# %% ../nbs/03_lsu.ipynb #d85c023c
+# %% ../nbs/03_lsu.ipynb #37ce883f
 class VisualTokenEmbedding(nn.Module):
     "Discrete visual tokens `(B, V, L)` -> embeddings `(B, V*L, d)`: new table W_I + position + view embedding."
-    def __init__(self, n_codes: int, d_model: int, n_views: int, tokens_per_view: int, view_embedding: bool = True):
+    def __init__(self, n_codes: int, d_model: int, n_views: int, tokens_per_view: int, view_embedding: bool = True,
+                 code_patches: torch.Tensor | None = None):
         super().__init__()
         self.n_views, self.tokens_per_view, self.view_embedding = n_views, tokens_per_view, view_embedding
         self.tok = nn.Embedding(n_codes, d_model)
+        # optional: what each code looks like (its codebook patch), linearly embedded and shared by all codes
+        self.code_proj = None
+        if code_patches is not None:
+            if code_patches.shape[0] != n_codes: raise ValueError(f'code_patches must have {n_codes} rows, got {code_patches.shape[0]}')
+            self.register_buffer('code_patches', torch.as_tensor(code_patches, dtype=torch.float32))
+            self.code_proj = nn.Linear(self.code_patches.shape[1], d_model)
         self.pos = nn.Embedding(tokens_per_view if view_embedding else n_views * tokens_per_view, d_model)
         self.view = nn.Embedding(n_views, d_model) if view_embedding else None
         for e in (self.tok, self.pos, self.view):
@@ -336,6 +350,7 @@ class VisualTokenEmbedding(nn.Module):
         if V != self.n_views or L != self.tokens_per_view:
             raise ValueError(f'visual tokens must be (B, {self.n_views}, {self.tokens_per_view}), got {tuple(tokens.shape)}')
         x = self.tok(tokens.long())                                           # (B, V, L, d)
+        if self.code_proj is not None: x = x + self.code_proj(self.code_patches[tokens.long()])
         if self.view is not None:
             x = x + self.pos.weight[None, None] + self.view.weight[None, :, None]
         else:

@@ -121,7 +121,7 @@ class ResNetPatchEmbedding(nn.Module):
         else: e = e + self.pos.weight.view(1, V, self.grid ** 2, -1)
         return e.flatten(1, 2)
 
-# %% ../nbs/06_model.ipynb #d74854a0
+# %% ../nbs/06_model.ipynb #da2fac4d
 def visual_token_shape(cfg: Config, image_tokenizer: ImageTokenizer | None = None) -> tuple[int, int]:
     "(codes, tokens per view) of the LSU path, from the image tokenizer or else from cfg.lsu."
     S = cfg.data.image_size
@@ -146,7 +146,12 @@ class UARModel(nn.Module):
         d = m.d_model
         if m.visual_encoder == 'lsu':
             n_codes, L = visual_token_shape(cfg, image_tokenizer)
-            self.visual = VisualTokenEmbedding(n_codes, d, V, L, m.view_embedding)
+            patches = None
+            if cfg.lsu.embed_from_codebook:   # token embedding = W_I[code] + Linear(codebook patch of the code)
+                if not hasattr(image_tokenizer, 'code_patches'):
+                    raise ValueError('lsu.embed_from_codebook needs a fitted kmeans image tokenizer (UARModel(cfg, tok, image_tokenizer))')
+                patches = image_tokenizer.code_patches()
+            self.visual = VisualTokenEmbedding(n_codes, d, V, L, m.view_embedding, code_patches=patches)
         else:
             L = m.resnet_grid ** 2
             self.visual = ResNetPatchEmbedding(build_resnet(cfg, resnet_config), d, V, m.resnet_grid, m.view_embedding)
