@@ -140,7 +140,7 @@ class DVAETokenizer(ImageTokenizer):
         else: tok = cls(meta['name'], random_init=meta['random_init'], seed=meta.get('seed', 0), **kw)
         return tok
 
-# %% ../nbs/03_lsu.ipynb #0ef9e457
+# %% ../nbs/03_lsu.ipynb #711a54bb
 def image_patches(x: torch.Tensor, patch_size: int, pool: int = 1) -> torch.Tensor:
     "Float images `(N,C,H,W)` -> grayscale non-overlapping patches `(N, L, p*p)` (row-major over the grid)."
     if x.shape[1] == 3: x = x.mean(1, keepdim=True)
@@ -230,9 +230,7 @@ class KMeansTokenizer(ImageTokenizer):
         self._check()
         t = torch.as_tensor(tokens).long()
         g = int(round(t.shape[1] ** 0.5)); p = self.patch_size
-        if self.gain_levels:   # shape centroid + the centre of the brightness bin
-            patches = self.centroids[t // self.gain_levels] + ((t % self.gain_levels).float()[..., None] + 0.5) / self.gain_levels
-        else: patches = self.centroids[t]                              # (N, L, p*p)
+        patches = self.code_patches()[t]                              # (N, L, p*p)
         return F.fold(patches.transpose(1, 2), (g * p, g * p), p, stride=p)
 
     def fingerprint(self) -> str:
