@@ -14,7 +14,7 @@ __all__ = ['SECTIONS', 'PRESETS', 'VARIANTS', 'VARIANT_TABLE', 'DataConfig', 'LS
            'DecodeConfig', 'Config', 'ConfigError', 'parse_override', 'apply_overrides', 'get_config',
            'describe_variants']
 
-# %% ../nbs/00_config.ipynb #25f9edae
+# %% ../nbs/00_config.ipynb #283e663e
 @dataclass
 class DataConfig:
     "Where the data is and how reports and images are prepared (R2Gen protocol, PROTOCOL.md)."
@@ -50,6 +50,7 @@ class LSUConfig:
     kmeans_gain_levels: int = 0     # >0: gain-shape tokens = (shape code of the centred patch, brightness level);
                                     # keeps the low-contrast findings a plain patch codebook quantises away
     embed_from_codebook: bool = False  # kmeans: embedding = W_I[code] + Linear(code's codebook patch), shared by all codes
+    token_noise: float = 0.0        # training only: share of visual tokens replaced by random codes (against memorising)
 
 
 @dataclass

@@ -324,13 +324,14 @@ def build_token_cache(images, image_tokenizer: ImageTokenizer, cache_dir, conten
         if os.path.exists(tmp): os.remove(tmp)
     return np.load(path, mmap_mode='r')
 
-# %% ../nbs/03_lsu.ipynb #37ce883f
+# %% ../nbs/03_lsu.ipynb #f8882e09
 class VisualTokenEmbedding(nn.Module):
     "Discrete visual tokens `(B, V, L)` -> embeddings `(B, V*L, d)`: new table W_I + position + view embedding."
     def __init__(self, n_codes: int, d_model: int, n_views: int, tokens_per_view: int, view_embedding: bool = True,
-                 code_patches: torch.Tensor | None = None):
+                 code_patches: torch.Tensor | None = None, token_noise: float = 0.0):
         super().__init__()
         self.n_views, self.tokens_per_view, self.view_embedding = n_views, tokens_per_view, view_embedding
+        self.n_codes, self.token_noise = n_codes, token_noise
         self.tok = nn.Embedding(n_codes, d_model)
         # optional: what each code looks like (its codebook patch), linearly embedded and shared by all codes
         self.code_proj = None
@@ -347,8 +348,12 @@ class VisualTokenEmbedding(nn.Module):
         B, V, L = tokens.shape
         if V != self.n_views or L != self.tokens_per_view:
             raise ValueError(f'visual tokens must be (B, {self.n_views}, {self.tokens_per_view}), got {tuple(tokens.shape)}')
-        x = self.tok(tokens.long())                                           # (B, V, L, d)
-        if self.code_proj is not None: x = x + self.code_proj(self.code_patches[tokens.long()])
+        tokens = tokens.long()
+        if self.training and self.token_noise > 0:   # replace a share of the codes at random: no memorising token maps
+            noise = torch.rand(tokens.shape, device=tokens.device) < self.token_noise
+            tokens = torch.where(noise, torch.randint_like(tokens, self.n_codes), tokens)
+        x = self.tok(tokens)                                                  # (B, V, L, d)
+        if self.code_proj is not None: x = x + self.code_proj(self.code_patches[tokens])
         if self.view is not None:
             x = x + self.pos.weight[None, None] + self.view.weight[None, :, None]
         else:

@@ -121,7 +121,7 @@ class ResNetPatchEmbedding(nn.Module):
         else: e = e + self.pos.weight.view(1, V, self.grid ** 2, -1)
         return e.flatten(1, 2)
 
-# %% ../nbs/06_model.ipynb #da2fac4d
+# %% ../nbs/06_model.ipynb #add32d6d
 def visual_token_shape(cfg: Config, image_tokenizer: ImageTokenizer | None = None) -> tuple[int, int]:
     "(codes, tokens per view) of the LSU path, from the image tokenizer or else from cfg.lsu."
     S = cfg.data.image_size
@@ -151,7 +151,8 @@ class UARModel(nn.Module):
                 if not hasattr(image_tokenizer, 'code_patches'):
                     raise ValueError('lsu.embed_from_codebook needs a fitted kmeans image tokenizer (UARModel(cfg, tok, image_tokenizer))')
                 patches = image_tokenizer.code_patches()
-            self.visual = VisualTokenEmbedding(n_codes, d, V, L, m.view_embedding, code_patches=patches)
+            self.visual = VisualTokenEmbedding(n_codes, d, V, L, m.view_embedding, code_patches=patches,
+                                               token_noise=cfg.lsu.token_noise)
         else:
             L = m.resnet_grid ** 2
             self.visual = ResNetPatchEmbedding(build_resnet(cfg, resnet_config), d, V, m.resnet_grid, m.view_embedding)
