@@ -297,7 +297,7 @@ def ablation_table(study_dir, paper=None, out_dir=None) -> tuple:
     (out / 'table.md').write_text(md)
     return agg, md
 
-# %% ../nbs/11_study.ipynb #9b0d54ed
+# %% ../nbs/11_study.ipynb #a64bff48
 def notebooks_dir() -> Path:
     "nbs/experiments of this checkout (the study runner needs the repository, not only the installed package)."
     d = Path(__file__).resolve().parents[1] / 'nbs' / 'experiments' if '__file__' in globals() else Path('experiments').resolve()
@@ -329,7 +329,8 @@ def run_one(study: Study, variant: str, seed: int, study_dir: Path, device: str 
     folder = Path(study_dir) / 'runs' / name
     run = RunFolder(folder / 'run')
     rec = {'variant': variant, 'seed': seed, 'run': name, 'run_dir': str(run.path), 'notebook': str(folder / 'train.ipynb')}
-    if run.is_complete(): return {**rec, 'status': 'skipped'}
+    # complete = metrics written AND the selected checkpoint present: committed results (no checkpoints) are re-run
+    if run.is_complete() and run.best.exists(): return {**rec, 'status': 'skipped'}
     cfg = study.config(variant, seed, device)
     resume = run.has_checkpoint() and run.config.exists() and Config.from_yaml(run.config) == cfg
     if run.path.exists() and not resume: shutil.rmtree(run.path)   # a stale or changed partial run starts over
