@@ -121,7 +121,7 @@ class ResNetPatchEmbedding(nn.Module):
         else: e = e + self.pos.weight.view(1, V, self.grid ** 2, -1)
         return e.flatten(1, 2)
 
-# %% ../nbs/06_model.ipynb #add32d6d
+# %% ../nbs/06_model.ipynb #8018738e
 def visual_token_shape(cfg: Config, image_tokenizer: ImageTokenizer | None = None) -> tuple[int, int]:
     "(codes, tokens per view) of the LSU path, from the image tokenizer or else from cfg.lsu."
     S = cfg.data.image_size
@@ -268,6 +268,19 @@ class UARModel(nn.Module):
         memory, pad = self.encode(batch)
         F_R = self.text_features(batch['input_ids'][:, :-1])[1]
         return self.decode_features(F_R, self.project_memory(memory), pad, use_mask, return_weights=True)[1]
+
+    @torch.no_grad()
+    def attention_map(self, batch, use_mask: bool = False) -> Tensor:
+        "Head- and layer-averaged text-to-image attention (B, T-1, n_visual), float32: for figures and pointing."
+        return torch.stack(self.cross_attentions(batch, use_mask)).float().mean(dim=(0, 2))
+
+    @property
+    def visual_grid(self) -> int:
+        "Side g of the per-view token grid (g * g * n_views = n_visual)."
+        V = self.cfg.data.n_views
+        g = math.isqrt(self.n_visual // V)
+        if g * g * V != self.n_visual: raise ValueError(f'n_visual={self.n_visual} is not {V} views of a square grid')
+        return g
 
     # ---- generation ----
     def _as_batch(self, x) -> dict:

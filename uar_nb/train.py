@@ -16,13 +16,13 @@ from tqdm.auto import tqdm
 from .config import Config, get_config
 
 # %% auto #0
-__all__ = ['resolve_device', 'seed_everything', 'git_commit', 'environment_info', 'atomic_write_text', 'atomic_torch_save',
-           'Stage', 'plan_stages', 'PreparedData', 'load_or_fit_image_tokenizer', 'prepare_data', 'ShardedBatchSampler',
-           'epoch_seed', 'init_distributed', 'unwrap', 'to_device', 'autocast', 'make_optimizer', 'make_scheduler',
-           'train_one_epoch', 'generate_reports', 'reference_reports', 'RunFolder', 'save_checkpoint', 'score', 'train',
-           'global_features', 'pointing_items', 'evaluate_test']
+__all__ = ['resolve_device', 'seed_everything', 'git_commit', 'environment_info', 'atomic_write_text', 'Stage', 'plan_stages',
+           'PreparedData', 'load_or_fit_image_tokenizer', 'prepare_data', 'ShardedBatchSampler', 'epoch_seed',
+           'init_distributed', 'unwrap', 'to_device', 'autocast', 'make_optimizer', 'make_scheduler', 'train_one_epoch',
+           'generate_reports', 'reference_reports', 'RunFolder', 'save_checkpoint', 'score', 'train', 'global_features',
+           'pointing_items', 'evaluate_test']
 
-# %% ../nbs/09_train.ipynb #049396ca
+# %% ../nbs/09_train.ipynb #069802ab
 def resolve_device(name: str = 'auto') -> torch.device:
     "'auto' -> cuda when available, else cpu. A CUDA request without a GPU is an error, not a silent CPU run."
     if name == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
@@ -63,12 +63,6 @@ def atomic_write_text(path, text: str) -> None:
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
     tmp.write_text(text); os.replace(tmp, path)
-
-
-def atomic_torch_save(obj, path) -> None:
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
-    torch.save(obj, tmp); os.replace(tmp, path)
 
 # %% ../nbs/09_train.ipynb #1147320b
 @dataclass
@@ -172,7 +166,7 @@ def _barrier(world):
 
 def unwrap(model): return model.module if hasattr(model, 'module') else model
 
-# %% ../nbs/09_train.ipynb #d54c6f03
+# %% ../nbs/09_train.ipynb #137286eb
 def to_device(batch: dict, device) -> dict:
     return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
 
@@ -235,8 +229,9 @@ def generate_reports(model, loader, cfg: Config, use_mask: bool, desc='decode', 
 def reference_reports(cfg: Config, split: str, tokenizer) -> dict:
     "id -> reference as the R2Gen protocol scores it: cleaned, through the vocabulary, truncated to max_len."
     from uar_nb import data
+    from uar_nb.metrics import r2gen_text
     entries = data.load_annotation(cfg.data.annotation_path(), cfg.data.dataset, splits=(split,), n_views=cfg.data.n_views, strict=cfg.data.strict)[split]
-    return {e['id']: tokenizer.decode(tokenizer.encode(e['report'], cfg.data.max_len)) for e in entries}
+    return {e['id']: r2gen_text(e['report'], tokenizer, cfg.data.max_len) for e in entries}
 
 # %% ../nbs/09_train.ipynb #ea9c1cf6
 class RunFolder:
@@ -401,7 +396,7 @@ def train(cfg: Config, run_dir, resume: bool = False, quiet: bool | None = None)
     run.update_run(status='complete', finished=time.strftime('%Y-%m-%dT%H:%M:%S'))
     return metrics
 
-# %% ../nbs/09_train.ipynb #5f90b821
+# %% ../nbs/09_train.ipynb #2801ab7b
 @torch.no_grad()
 def global_features(model, loader, quiet=True) -> tuple:
     "Pooled aligned image and report features of a split (teacher-forced references) for retrieval."
@@ -425,7 +420,7 @@ def pointing_items(model, loader, reports: dict, cfg: Config, use_mask: bool, qu
         for r, g in enumerate(gen): ids[r, :len(g)] = torch.tensor(g)
         b = to_device({**batch, 'input_ids': ids, 'attention_mask': ids != 0}, dev)
         b['attention_mask'][:, 0] = True
-        maps = torch.stack(model.cross_attentions(b, use_mask=use_mask)).float().mean(dim=(0, 2)).cpu()  # (B, T, L)
+        maps = model.attention_map(b, use_mask=use_mask).cpu()  # (B, T, L)
         for r, i in enumerate(batch['ids']):
             words = reports[i].split()
             # position t of the decoder input predicts word t (input = BOS + words)
@@ -453,8 +448,7 @@ def evaluate_test(cfg: Config, run: RunFolder, prep: PreparedData, device, use_m
         from uar_nb import toydata
         labels = toydata.load_labels(cfg.data.data_dir)
         out['ce'] = metrics.toy_ce(reports, labels, toydata.FINDINGS, toydata.label_report)
-        grid = int(round(math.sqrt(model.n_visual / cfg.data.n_views)))
         items = pointing_items(model, loader, reports, cfg, use_mask, quiet)
-        out['pointing'] = metrics.pointing_game(
-            metrics.pointing_score(it['attn'], it['words'], it['masks'], toydata.FINDING_WORDS, cfg.data.n_views, grid) for it in items)
+        out['pointing'] = metrics.pointing_game(metrics.pointing_score(
+            it['attn'], it['words'], it['masks'], toydata.FINDING_WORDS, cfg.data.n_views, model.visual_grid) for it in items)
     return out
