@@ -165,7 +165,7 @@ def smoke_study(variants=('BASE', 'UAR'), seeds=(0,), out_dir=None) -> Path:
             train(cfg, run, resume=True, quiet=True)
     return out
 
-# %% ../nbs/11_study.ipynb #588d666d
+# %% ../nbs/11_study.ipynb #1a7b843b
 METRICS = {   # table column -> where it lives in metrics.json
     'B1': ('test', 'BLEU_1'), 'B2': ('test', 'BLEU_2'), 'B3': ('test', 'BLEU_3'), 'B4': ('test', 'BLEU_4'),
     'METEOR': ('test', 'METEOR'), 'ROUGE-L': ('test', 'ROUGE_L'), 'CIDEr': ('test', 'CIDEr'),
@@ -187,11 +187,12 @@ def _variant_order(v: str) -> int: return list(VARIANTS).index(v) if v in VARIAN
 def collect_runs(study_dir):
     "One row per complete run under `study_dir/runs/*/run/` (variant, seed, run, metric columns), paper order."
     import pandas as pd
+    from uar_nb.train import RunFolder
     rows = []
     for mj in sorted(Path(study_dir).glob('runs/*/run/metrics.json')):
         run = mj.parent
-        info = json.loads((run / 'run.json').read_text()) if (run / 'run.json').exists() else {}
-        if info.get('status') != 'complete': continue
+        if not RunFolder(run).is_complete(): continue
+        info = json.loads((run / 'run.json').read_text())
         m = json.loads(mj.read_text())
         row = {'variant': m.get('variant', info.get('variant')), 'seed': int(m.get('seed', info.get('seed', 0))),
                'run': run.parent.name}

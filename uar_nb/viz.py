@@ -279,14 +279,15 @@ def basis_gram(model, n: int = 64, save=None):
         ax.set_title(f'{t} ({model.cfg.model.basis_kind}), first {len(M)} rows', fontsize=8)
     return finish(fig, save)
 
-# %% ../nbs/10_viz.ipynb #aa74a8ca
+# %% ../nbs/10_viz.ipynb #57b6bda2
 def study_runs(study_dir) -> dict:
     "variant -> run folder of its lowest complete seed, in the order of config.VARIANTS (then any others)."
     from uar_nb.config import VARIANTS
+    from uar_nb.train import RunFolder
     found = {}
     for rj in sorted(Path(study_dir).glob('runs/*/run/run.json')):
+        if not RunFolder(rj.parent).is_complete(): continue
         info = json.loads(rj.read_text())
-        if info.get('status') != 'complete' or not (rj.parent / 'metrics.json').exists(): continue
         v, s = info.get('variant'), info.get('seed', 0)
         if v not in found or s < found[v][0]: found[v] = (s, rj.parent)
     order = list(VARIANTS) + sorted(set(found) - set(VARIANTS))
