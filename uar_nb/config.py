@@ -10,9 +10,9 @@ from pathlib import Path
 import yaml
 
 # %% auto #0
-__all__ = ['SECTIONS', 'PRESETS', 'VARIANTS', 'VARIANT_TABLE', 'DataConfig', 'LSUConfig', 'ModelConfig', 'TrainConfig',
-           'DecodeConfig', 'Config', 'ConfigError', 'parse_override', 'apply_overrides', 'get_config',
-           'describe_variants']
+__all__ = ['SECTIONS', 'CHOICES', 'MINIMUM', 'PRESETS', 'VARIANTS', 'VARIANT_TABLE', 'DataConfig', 'LSUConfig', 'ModelConfig',
+           'TrainConfig', 'DecodeConfig', 'Config', 'ConfigError', 'parse_override', 'apply_overrides', 'config_diff',
+           'get_config', 'describe_variants']
 
 # %% ../nbs/00_config.ipynb #283e663e
 @dataclass
@@ -25,6 +25,8 @@ class DataConfig:
     n_views: int = 2                # IU-Xray: frontal + lateral; MIMIC-CXR: 1
     image_size: int = 112           # paper: resize 112 at test time
     resize_train: int = 128         # paper: resize 128 then random crop 112 for training
+    augment: bool = True            # train: resize_train + random crop to image_size, for BOTH paths: pixels (BASE)
+                                    # and visual tokens (LSU: a crop of the token grid of the resize_train image)
     max_len: int = 60               # tokens per report incl. BOS/EOS (IU 60, MIMIC 100), references too
     vocab_threshold: int = 3        # min train count for a word (IU 3, MIMIC 10)
     clean_fixes: bool = False       # opt-in fixes of R2Gen's cleaning quirks; False = exactly R2Gen
@@ -69,14 +71,18 @@ class ModelConfig:
     resnet_pretrained: bool = True  # False: random init from ResNetConfig (offline / toy)
     resnet_depths: tuple = (3, 4, 23, 3)        # used when not pretrained (ResNet-101 shape)
     resnet_hidden_sizes: tuple = (256, 512, 1024, 2048)
-    resnet_grid: int = 7            # patch features pooled to grid x grid per view (paper: 7x7)
+    resnet_grid: int = 0            # 0 = the backbone's native grid (ResNet-101 at 112 px: 4x4); >0 pools to grid x grid
+                                    # (R2Gen's 7x7 is ResNet-101 at 224 px; pooling 4x4 up to 7x7 adds no information)
     cra: bool = True                # CRA integration (Table 2 column "CRA integration")
     basis_kind: str = 'orthonormal' # orthonormal | uniform | normal (Table 3)
     basis_size: int = 2048          # rows of the basis B (paper: 2048)
+    basis_affine: str = 'full'      # Eq. 6 B^ = gamma*B + beta: full = gamma, beta shaped like B (the paper) | feature = (d,)
+                                    # (feature is redundant: beta cancels in the softmax, gamma rescales W_K, W_V)
     fusion: str = 'dual_gate'       # dual_gate | add | none (Table 4)
     tir: bool = True                # TIR learnable mask on text-to-image attention
     tir_k: float = 1000.0           # k in Eq. 11 (paper: "large, e.g. 1000")
     mask_reduction: str = 'mean'    # L_mask reduction: mean | sum (Eq. 12 prints sum; see the tir notebook)
+    ce_reduction: str = 'mean'      # L_CE: mean over tokens | sum over each report's tokens, mean over reports (Eq. 5)
     margin: float = 0.2             # alpha of the triplet loss (Eq. 10), VSE++ default
     hardest_negative: bool = True   # VSE++ hardest in-batch negative; False sums over all negatives
 
@@ -85,7 +91,7 @@ class ModelConfig:
 class TrainConfig:
     "Optimisation and the two-stage schedule (paper Sec. 3.5, Eq. 13)."
     two_stage: bool = True          # stage 1 (1,1,0) without mask, stage 2 (1,1,1) with mask
-    epochs: int = 30                # single-stage variants
+    epochs: int = 30                # single-stage variants (two-stage ones: stage1_epochs + stage2_epochs)
     stage1_epochs: int = 20
     stage2_epochs: int = 10
     lambda_ce: float = 1.0
@@ -103,6 +109,10 @@ class TrainConfig:
     amp: bool = True                # bf16 autocast on CUDA (ignored on CPU)
     compile: bool = False           # torch.compile the model
     select_metric: str = 'BLEU_4'   # validation metric for model selection (never test)
+    select_across_stages: bool = False  # two-stage: False = select within stage 2 (the result IS the two-stage model);
+                                    # True = best validation score over both stages (may pick a stage-1 model)
+    stage2_optimizer: str = 'restart'  # restart: new AdamW + full-lr schedule for stage 2 | continue: one AdamW and one
+                                    # schedule across both stages (the paper says nothing; see 09_train)
     patience: int = 0               # early stopping in epochs without improvement (0 = off)
     val_every: int = 1              # decode + score validation every N epochs
     max_steps_per_epoch: int = 0    # 0 = full epoch (smoke tests cap this)
@@ -189,12 +199,32 @@ def _coerce(key, value, typ):
     raise ConfigError(f'{key} must be {name}, got {value!r} ({type(value).__name__})')
 
 
+# the switches that take one of a few values, and the counts that must be at least some number
+CHOICES = {'data.dataset': ('toy', 'iu_xray', 'mimic_cxr'), 'lsu.image_tokenizer': ('dvae', 'kmeans'),
+           'model.visual_encoder': ('lsu', 'resnet'), 'model.basis_kind': ('orthonormal', 'uniform', 'normal'),
+           'model.basis_affine': ('full', 'feature'), 'model.fusion': ('dual_gate', 'add', 'none'),
+           'model.mask_reduction': ('mean', 'sum'), 'model.ce_reduction': ('mean', 'sum'),
+           'train.scheduler': ('cosine', 'constant'), 'train.stage2_optimizer': ('restart', 'continue'),
+           'train.select_metric': ('BLEU_1', 'BLEU_2', 'BLEU_3', 'BLEU_4', 'METEOR', 'ROUGE_L', 'CIDEr')}
+MINIMUM = {'train.epochs': 1, 'train.stage1_epochs': 1, 'train.stage2_epochs': 1, 'train.batch_size': 1,
+           'train.val_every': 1, 'train.patience': 0, 'train.max_steps_per_epoch': 0, 'train.warmup_steps': 0,
+           'decode.beam_size': 1, 'decode.batch_size': 1, 'data.max_len': 3, 'data.image_size': 1, 'data.resize_train': 1}
+
+
+def _check_value(key, value):
+    if key in CHOICES and value not in CHOICES[key]:
+        raise ConfigError(f'{key}={value!r} is not a valid value; valid values: {", ".join(CHOICES[key])}')
+    if key in MINIMUM and value < MINIMUM[key]:
+        raise ConfigError(f'{key}={value!r} must be at least {MINIMUM[key]}')
+    return value
+
+
 def _section_from_dict(name, cls, d):
-    if isinstance(d, cls): return d
+    if isinstance(d, cls): d = asdict(d)
     if not isinstance(d, dict): raise ConfigError(f'{name} must be a mapping of keys, got {d!r}')
     flds = {f.name: f for f in fields(cls)}
     _check_keys(name, d, list(flds))
-    return cls(**{k: _coerce(f'{name}.{k}', v, flds[k].type) for k, v in d.items()})
+    return cls(**{k: _check_value(f'{name}.{k}', _coerce(f'{name}.{k}', v, flds[k].type)) for k, v in d.items()})
 
 # %% ../nbs/00_config.ipynb #d3524d74
 _FLOAT = re.compile(r'[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?')
@@ -225,7 +255,22 @@ def apply_overrides(cfg: Config, overrides) -> Config:
         _check_keys('config', {sec: 0}, list(SECTIONS))
         _check_keys(sec, {k: 0}, list(d[sec]))
         d[sec][k] = value
-    return Config.from_dict(d)
+    new = Config.from_dict(d)
+    stages = {'train.stage1_epochs', 'train.stage2_epochs'}
+    if 'train.epochs' in (overrides or {}) and new.train.two_stage and not stages <= set(overrides):
+        raise ConfigError(f'train.epochs sets the length of single-stage variants; variant {new.variant} trains two stages: set '
+                          f'train.stage1_epochs and train.stage2_epochs instead (now {new.train.stage1_epochs} and '
+                          f'{new.train.stage2_epochs})')
+    return new
+
+
+def config_diff(a: Config, b: Config) -> dict:
+    "Dotted key -> (value in a, value in b) for every key where two configs differ."
+    da, db = a.to_dict(), b.to_dict()
+    out = {k: (da[k], db[k]) for k in da if k not in SECTIONS and da[k] != db[k]}
+    for sec in SECTIONS:
+        out.update({f'{sec}.{k}': (v, db[sec][k]) for k, v in da[sec].items() if v != db[sec][k]})
+    return out
 
 # %% ../nbs/00_config.ipynb #5e6e37a4
 PRESETS = {
@@ -238,8 +283,7 @@ PRESETS = {
     'toy': {'data': dict(dataset='toy', data_dir='data/toy', n_views=2, max_len=60, vocab_threshold=3, image_size=64, resize_train=72),
             'lsu': dict(image_tokenizer='kmeans', kmeans_codes=256, patch_size=8, kmeans_max_patches=50_000),
             'model': dict(d_model=64, n_heads=4, n_enc_layers=2, n_dec_layers=2, d_ff=256, basis_size=256, attention_dropout=0.0,
-                          resnet_pretrained=False, resnet_depths=(1, 1, 1), resnet_hidden_sizes=(32, 64, 128),
-                          resnet_grid=4),
+                          resnet_pretrained=False, resnet_depths=(1, 1, 1), resnet_hidden_sizes=(32, 64, 128)),
             'train': dict(stage1_epochs=5, stage2_epochs=3, epochs=8, batch_size=16, lr=1e-3, lr_backbone=1e-3,
                           warmup_steps=20),
             'decode': dict(beam_size=3, batch_size=64)},

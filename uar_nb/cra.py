@@ -11,7 +11,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['BASIS_KINDS', 'FUSIONS', 'make_basis', 'Gate', 'CRA', 'masked_mean', 'cosine_similarity_matrix', 'triplet_loss']
+__all__ = ['BASIS_KINDS', 'FUSIONS', 'BASIS_AFFINES', 'make_basis', 'Gate', 'CRA', 'gram_stats', 'masked_mean',
+           'cosine_similarity_matrix', 'triplet_loss']
 
 # %% ../nbs/04_cra.ipynb #16120196
 BASIS_KINDS = ('orthonormal', 'uniform', 'normal')
@@ -37,6 +38,7 @@ def make_basis(kind: str, n: int, d: int, seed: int = 0) -> Tensor:
 
 # %% ../nbs/04_cra.ipynb #9e6452bf
 FUSIONS = ('dual_gate', 'add', 'none')
+BASIS_AFFINES = ('full', 'feature')
 
 class Gate(nn.Module):
     "G(X, Y) = sigmoid(X W1 + Y W2) (Eq. 8); the bias sits in W1."
@@ -51,19 +53,22 @@ class Gate(nn.Module):
 class CRA(nn.Module):
     "Cross-modal Representation Aligner: attend to a shared fixed basis (Eq. 6-7), then fuse (Eq. 8-9)."
     def __init__(self, d_model: int, n_heads: int, basis_size: int = 2048, basis_kind: str = 'orthonormal',
-                 fusion: str = 'dual_gate', dropout: float = 0.1, seed: int = 0):
+                 fusion: str = 'dual_gate', dropout: float = 0.1, seed: int = 0, basis_affine: str = 'full'):
         super().__init__()
         if d_model % n_heads:
             raise ValueError(f'd_model={d_model} is not divisible by n_heads={n_heads}: pick n_heads dividing d_model')
         if fusion not in FUSIONS:
             raise ValueError(f"Unknown fusion {fusion!r}: use one of {', '.join(FUSIONS)} (config: model.fusion)")
+        if basis_affine not in BASIS_AFFINES:
+            raise ValueError(f"Unknown basis_affine {basis_affine!r}: use one of {', '.join(BASIS_AFFINES)} (config: model.basis_affine)")
         self.d_model, self.n_heads, self.d_head = d_model, n_heads, d_model // n_heads
-        self.basis_kind, self.fusion, self.dropout = basis_kind, fusion, dropout
+        self.basis_kind, self.fusion, self.dropout, self.basis_affine = basis_kind, fusion, dropout, basis_affine
         self.register_buffer('basis', make_basis(basis_kind, basis_size, d_model, seed))  # fixed B (Eq. 6)
         with torch.random.fork_rng(devices=[]):  # deterministic init, global RNG untouched
             torch.manual_seed(seed)
-            self.gamma = nn.Parameter(torch.ones(d_model))
-            self.beta = nn.Parameter(torch.zeros(d_model))
+            shape = (basis_size, d_model) if basis_affine == 'full' else (d_model,)   # Eq. 6: "the same dimension as B"
+            self.gamma = nn.Parameter(torch.ones(shape))    # identity at init: B^ = B
+            self.beta = nn.Parameter(torch.zeros(shape))
             self.q_proj, self.k_proj, self.v_proj, self.out_proj = (nn.Linear(d_model, d_model) for _ in range(4))
             if fusion == 'dual_gate': self.gate_i, self.gate_f = Gate(d_model), Gate(d_model)
 
@@ -106,7 +111,17 @@ class CRA(nn.Module):
 
     def extra_repr(self) -> str:
         return (f'd_model={self.d_model}, n_heads={self.n_heads}, basis={tuple(self.basis.shape)} {self.basis_kind}, '
-                f'fusion={self.fusion}, dropout={self.dropout}')
+                f'affine={self.basis_affine}, fusion={self.fusion}, dropout={self.dropout}')
+
+# %% ../nbs/04_cra.ipynb #68afcc1c
+def gram_stats(B: Tensor) -> dict:
+    "Mean and max |cos| over all pairs of distinct rows of B, and the spread of the row norms."
+    u = F.normalize(B.detach().float(), dim=1)
+    cos = u @ u.T
+    off = cos[~torch.eye(len(B), dtype=torch.bool)].abs()
+    norms = B.norm(dim=1)
+    return {'mean |cos|': round(off.mean().item(), 4), 'max |cos|': round(off.max().item(), 4),
+            'row norm min-max': f'{norms.min():.2f}-{norms.max():.2f}'}
 
 # %% ../nbs/04_cra.ipynb #c6d5331a
 def masked_mean(x: Tensor, mask: Tensor | None = None) -> Tensor:

@@ -18,7 +18,7 @@ from .tir import TIRMask, MaskedCrossAttention
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'SelfAttention', 'FeedForward', 'EncoderLayer', 'DecoderLayer', 'build_resnet',
-           'ResNetPatchEmbedding', 'visual_token_shape', 'UARModel']
+           'native_grid', 'ResNetPatchEmbedding', 'visual_token_shape', 'load_weights_file', 'UARModel']
 
 # %% ../nbs/06_model.ipynb #61413f46
 class SelfAttention(nn.Module):
@@ -98,13 +98,27 @@ def build_resnet(cfg: Config, resnet_config: dict | None = None) -> nn.Module:
                                     layer_type='bottleneck', out_features=None))
 
 
+def native_grid(backbone: nn.Module, image_size: int) -> int:
+    "Side of the backbone's last feature map for a square `image_size` input (one dummy forward, no gradient)."
+    p, was = next(backbone.parameters()), backbone.training
+    backbone.eval()      # no BatchNorm statistics updated by the dummy input
+    with torch.no_grad():
+        side = backbone(pixel_values=torch.zeros(1, 3, image_size, image_size, device=p.device, dtype=p.dtype)).last_hidden_state.shape[-1]
+    backbone.train(was)
+    return side
+
+
 class ResNetPatchEmbedding(nn.Module):
-    "Images (B, V, 1|3, S, S) in [0,1] -> (B, V*grid*grid, d): ResNet map, avg-pool to grid, linear + pos + view."
-    def __init__(self, backbone: nn.Module, d_model: int, n_views: int, grid: int, view_embedding: bool = True):
+    """Images (B, V, 1|3, S, S) in [0,1] -> (B, V*grid*grid, d): the ResNet map cell by cell (or avg-pooled to `grid`
+    when grid > 0), linear + pos + view."""
+    def __init__(self, backbone: nn.Module, d_model: int, n_views: int, grid: int = 0, view_embedding: bool = True,
+                 image_size: int = 112):
         super().__init__()
-        self.backbone, self.grid, self.n_views = backbone, grid, n_views
+        self.native = native_grid(backbone, image_size)
+        self.backbone, self.grid, self.n_views = backbone, grid or self.native, n_views
         self.proj = nn.Linear(backbone.config.hidden_sizes[-1], d_model)
-        self.pos = nn.Embedding(grid * grid if view_embedding else n_views * grid * grid, d_model)
+        g = self.grid
+        self.pos = nn.Embedding(g * g if view_embedding else n_views * g * g, d_model)
         self.view = nn.Embedding(n_views, d_model) if view_embedding else None
         self.register_buffer('mean', torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer('std', torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
@@ -115,7 +129,8 @@ class ResNetPatchEmbedding(nn.Module):
         if x.shape[1] == 1: x = x.expand(-1, 3, -1, -1)
         x = (x - self.mean) / self.std
         fmap = self.backbone(pixel_values=x).last_hidden_state                 # (B*V, C, h, w)
-        f = F.adaptive_avg_pool2d(fmap, self.grid).flatten(2).transpose(1, 2)  # (B*V, grid^2, C)
+        if fmap.shape[-1] != self.grid: fmap = F.adaptive_avg_pool2d(fmap, self.grid)
+        f = fmap.flatten(2).transpose(1, 2)                                    # (B*V, grid^2, C)
         e = self.proj(f).unflatten(0, (B, V))                                  # (B, V, grid^2, d)
         if self.view is not None: e = e + self.pos.weight[None, None] + self.view.weight[None, :, None]
         else: e = e + self.pos.weight.view(1, V, self.grid ** 2, -1)
@@ -130,6 +145,16 @@ def visual_token_shape(cfg: Config, image_tokenizer: ImageTokenizer | None = Non
         return cfg.lsu.kmeans_codes * max(1, cfg.lsu.kmeans_gain_levels), (S // cfg.lsu.kmeans_pool // cfg.lsu.patch_size) ** 2
     if cfg.lsu.image_tokenizer == 'dvae': return 8192, (S // 8) ** 2     # DALL-E dVAE: 8192 codes, M = 8
     raise ValueError(f'unknown lsu.image_tokenizer {cfg.lsu.image_tokenizer!r}: use dvae or kmeans')
+
+
+def load_weights_file(file, map_location='cpu') -> dict:
+    "A safetensors state dict; a damaged or truncated file is an error that names it (never a raw safetensors trace)."
+    from safetensors.torch import load_file
+    try: return load_file(str(file), device=str(map_location))
+    except FileNotFoundError: raise
+    except Exception as e:
+        raise OSError(f'{file} is damaged or truncated ({type(e).__name__}: {e}); delete it and re-save the model '
+                      f'(for a run folder: delete the checkpoint folder and train again, or --resume from `last`)') from None
 
 
 class UARModel(nn.Module):
@@ -154,11 +179,13 @@ class UARModel(nn.Module):
             self.visual = VisualTokenEmbedding(n_codes, d, V, L, m.view_embedding, code_patches=patches,
                                                token_noise=cfg.lsu.token_noise)
         else:
-            L = m.resnet_grid ** 2
-            self.visual = ResNetPatchEmbedding(build_resnet(cfg, resnet_config), d, V, m.resnet_grid, m.view_embedding)
+            self.visual = ResNetPatchEmbedding(build_resnet(cfg, resnet_config), d, V, m.resnet_grid, m.view_embedding,
+                                               image_size=cfg.data.image_size)
+            L = self.visual.grid ** 2
         self.n_visual = V * L
         self.text = TextEmbedding(self.vocab_size, d, self.max_len)
-        self.cra = CRA(d, m.n_heads, m.basis_size, m.basis_kind, m.fusion, m.attention_dropout, seed=cfg.train.seed) if m.cra else None
+        self.cra = CRA(d, m.n_heads, m.basis_size, m.basis_kind, m.fusion, m.attention_dropout, seed=cfg.train.seed,
+                       basis_affine=m.basis_affine) if m.cra else None
         self.drop = nn.Dropout(m.dropout)
         self.encoder = nn.ModuleList(EncoderLayer(d, m.n_heads, m.d_ff, m.dropout, m.attention_dropout) for _ in range(m.n_enc_layers))
         self.enc_ln = nn.LayerNorm(d)
@@ -245,7 +272,9 @@ class UARModel(nn.Module):
         memory = self._encode(F_I)
         logits, _ = self.decode_features(F_R[:, :-1], self.project_memory(memory), None, use_mask)
         target = ids[:, 1:].masked_fill(~am[:, 1:], -100)              # PAD never a target; the final EOS is
-        loss_ce = F.cross_entropy(logits.flatten(0, 1), target.flatten(), ignore_index=-100)
+        loss_ce = F.cross_entropy(logits.flatten(0, 1), target.flatten(), ignore_index=-100,
+                                  reduction='sum' if self.cfg.model.ce_reduction == 'sum' else 'mean')
+        if self.cfg.model.ce_reduction == 'sum': loss_ce = loss_ce / len(ids)   # Eq. 5: a sum per report, mean over reports
         zero = logits.new_zeros(())
         loss_global = zero
         if need_global:   # on CRA outputs when CRA is on, on the raw embeddings otherwise (row c)
@@ -315,7 +344,7 @@ class UARModel(nn.Module):
     def param_groups(self, lr: float, lr_backbone: float, weight_decay: float) -> list[dict]:
         "AdamW groups: lower LR for the CNN backbone; no decay on norms, biases, embeddings, the TIR mask, CRA gamma/beta."
         backbone = {id(p) for p in self.visual.backbone.parameters()} if hasattr(self.visual, 'backbone') else set()
-        no_decay = set()
+        no_decay = {id(self.cra.gamma), id(self.cra.beta)} if self.cra is not None else set()   # decay would pull gamma to 0
         for mod in self.modules():
             for p in mod.parameters(recurse=False):
                 if p.ndim < 2 or isinstance(mod, (nn.Embedding, nn.LayerNorm, TIRMask)): no_decay.add(id(p))
@@ -352,7 +381,7 @@ class UARModel(nn.Module):
         rc = path / 'resnet_config.json'
         rconf = {k: v for k, v in json.loads(rc.read_text()).items() if k not in ('transformers_version', 'model_type')} if rc.exists() else None
         model = cls(cfg, tok, itok, resnet_config=rconf)
-        model.load_state_dict(load_file(str(path / 'model.safetensors'), device=str(map_location)))
+        model.load_state_dict(load_weights_file(path / 'model.safetensors', map_location))
         return model.to(map_location).eval()
 
     def n_params(self, trainable_only: bool = True) -> int:
