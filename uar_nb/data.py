@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #e31426f1
 from __future__ import annotations
-import hashlib, json, os, re, warnings
+import hashlib, json, math, os, re, warnings
 from collections import Counter
 import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
@@ -339,7 +339,7 @@ class ReportDataset(Dataset):
     "One split of an R2Gen annotation: reports encoded once, images from the uint8 cache (or visual tokens)."
 
     def __init__(self, cfg: Config, split: str, tokenizer: Tokenizer, train: bool | None = None,
-                 visual_tokens: np.ndarray | None = None, entries=None):
+                 visual_tokens: np.ndarray | None = None, entries=None, token_grid: int | None = None):
         d = cfg.data
         self.split, self.train = split, (split == 'train') if train is None else train
         if entries is None:
@@ -354,15 +354,19 @@ class ReportDataset(Dataset):
             lens[k] = len(x); chunks.append(np.asarray(x, dtype=np.int32))
         self.offsets = np.concatenate([[0], np.cumsum(lens)])
         self.flat = np.concatenate(chunks) if chunks else np.zeros(0, np.int32)
-        self.crop, self.n_views = d.image_size, d.n_views
+        self.crop, self.n_views, self.token_grid = d.image_size, d.n_views, token_grid
         self.visual_tokens, self._images, self._cache_file = None, None, None
         if visual_tokens is not None:
             if len(visual_tokens) != len(entries) or np.ndim(visual_tokens) != 3:
                 raise DataError(f'visual_tokens must have shape (N={len(entries)}, V, L) aligned with split {split!r}, '
                                 f'got {tuple(np.shape(visual_tokens))}; rebuild the token cache for this annotation')
             self.visual_tokens = visual_tokens
+            g = math.isqrt(visual_tokens.shape[-1])
+            if token_grid is not None and (g * g != visual_tokens.shape[-1] or g < token_grid):
+                raise DataError(f'visual_tokens with {visual_tokens.shape[-1]} tokens per view are not a square grid of at least '
+                                f'{token_grid}x{token_grid}: cannot crop them to the token grid the model reads')
         else:
-            self.size = d.resize_train if self.train else d.image_size
+            self.size = d.resize_train if (self.train and d.augment) else d.image_size
             self._cache_file = ImageCache.from_config(cfg).ensure(split, entries, self.size)
 
     def __getstate__(self):  # workers reopen the memmap instead of pickling its contents
@@ -388,10 +392,23 @@ class ReportDataset(Dataset):
             out[v] = views[v, y:y + c, x:x + c]
         return out
 
+    def _crop_tokens(self, tokens: np.ndarray) -> np.ndarray:
+        """(V, g*g) tokens of the resize_train image -> (V, c*c), c = token_grid: a random crop of the token grid per view
+        in training (a pixel crop at patch-size steps), the centre crop otherwise; unchanged when g == c."""
+        V, L = tokens.shape
+        g, c = math.isqrt(L), self.token_grid
+        if c is None or g == c: return tokens
+        grid, out = tokens.reshape(V, g, g), np.empty((V, c, c), tokens.dtype)
+        for v in range(V):  # independent offsets per view, from torch's RNG (seeded, and per worker), like the pixel crop
+            y, x = torch.randint(0, g - c + 1, (2,)).tolist() if self.train else ((g - c) // 2, (g - c) // 2)
+            out[v] = grid[v, y:y + c, x:x + c]
+        return out.reshape(V, c * c)
+
     def __getitem__(self, i: int) -> dict:
         item = dict(id=str(self.ids[i]), index=i, input_ids=self.input_ids(i))
         if self.visual_tokens is not None:
-            item['visual_tokens'] = torch.from_numpy(np.array(self.visual_tokens[i], dtype=np.int64))  # copy: memmaps are read-only
+            toks = self._crop_tokens(np.array(self.visual_tokens[i], dtype=np.int64))   # copy: memmaps are read-only
+            item['visual_tokens'] = torch.from_numpy(toks)
         else:
             views = self._crop(np.array(self.images[i]))
             item['images'] = torch.from_numpy(views).float().div_(255.0).unsqueeze(1)

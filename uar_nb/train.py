@@ -13,14 +13,15 @@ import torch
 import torch.distributed as dist
 from tqdm.auto import tqdm
 
-from .config import Config, get_config
+from .config import Config, get_config, apply_overrides
 
 # %% auto #0
-__all__ = ['resolve_device', 'seed_everything', 'git_commit', 'environment_info', 'atomic_write_text', 'Stage', 'plan_stages',
-           'PreparedData', 'load_or_fit_image_tokenizer', 'prepare_data', 'ShardedBatchSampler', 'epoch_seed',
-           'init_distributed', 'unwrap', 'to_device', 'autocast', 'make_optimizer', 'make_scheduler', 'train_one_epoch',
-           'generate_reports', 'reference_reports', 'RunFolder', 'save_checkpoint', 'score', 'train', 'global_features',
-           'pointing_items', 'evaluate_test']
+__all__ = ['IGNORED_ON_RESUME', 'resolve_device', 'seed_everything', 'git_commit', 'environment_info', 'atomic_write_text',
+           'Stage', 'plan_stages', 'PreparedData', 'load_or_fit_image_tokenizer', 'prepare_data', 'ShardedBatchSampler',
+           'epoch_seed', 'init_distributed', 'unwrap', 'to_device', 'autocast', 'make_optimizer', 'make_scheduler',
+           'train_one_epoch', 'generate_reports', 'reference_reports', 'RunFolder', 'save_checkpoint',
+           'load_trainer_state', 'score', 'check_same_config', 'start_run', 'loss_weights', 'describe_loss_weights',
+           'validate', 'train', 'global_features', 'pointing_items', 'evaluate_test']
 
 # %% ../nbs/09_train.ipynb #069802ab
 def resolve_device(name: str = 'auto') -> torch.device:
@@ -86,6 +87,7 @@ class PreparedData:
     tokenizer: object                 # data.Tokenizer
     image_tokenizer: object | None    # lsu.ImageTokenizer (LSU variants)
     visual_tokens: dict               # split -> (N, V, L) memmap, or None when the model reads pixels
+    token_grid: int | None = None     # side of the token grid the model reads (train tokens may be larger: cropped)
 
 
 def load_or_fit_image_tokenizer(cfg: Config, train_images, train_key: str, progress: bool = True):
@@ -116,12 +118,21 @@ def prepare_data(cfg: Config, splits=('train', 'val', 'test'), progress: bool = 
     d = cfg.data
     entries = data.load_annotation(d.annotation_path(), d.dataset, splits=splits, strict=d.strict, n_views=d.n_views)
     cache = data.ImageCache(d.image_root(), d.cache_root(), quiet=not progress)
-    images = {s: cache.get(s, entries[s], d.image_size) for s in splits}
-    keys = {s: cache.key(entries[s], d.image_size) for s in splits}
-    image_tokenizer = load_or_fit_image_tokenizer(cfg, images['train'], keys['train'], progress)
-    tokens = {s: lsu.build_token_cache(images[s], image_tokenizer, d.cache_root() / 'tokens', content_key=keys[s], progress=progress)
-              for s in splits}
-    return PreparedData(tokenizer, image_tokenizer, tokens)
+    # the codebook is fitted on the training images at the test size; with data.augment the training split is
+    # tokenized from its resize_train images, and ReportDataset crops that token grid (01_data)
+    image_tokenizer = load_or_fit_image_tokenizer(cfg, cache.get('train', entries['train'], d.image_size),
+                                                  cache.key(entries['train'], d.image_size), progress)
+    grid = math.isqrt(image_tokenizer.tokens_per_image(d.image_size))
+    size = {s: d.resize_train if (s == 'train' and d.augment) else d.image_size for s in splits}
+    if d.augment and 'train' in splits:
+        big = math.isqrt(image_tokenizer.tokens_per_image(d.resize_train))
+        if big * d.image_size != grid * d.resize_train:
+            raise ValueError(f'data.augment crops the token grid, so data.resize_train={d.resize_train} and data.image_size='
+                             f'{d.image_size} must both be multiples of the image tokenizer\'s patch ({d.image_size // grid} px); '
+                             f'change data.resize_train or set data.augment=false')
+    tokens = {s: lsu.build_token_cache(cache.get(s, entries[s], size[s]), image_tokenizer, d.cache_root() / 'tokens',
+                                       content_key=cache.key(entries[s], size[s]), progress=progress) for s in splits}
+    return PreparedData(tokenizer, image_tokenizer, tokens, grid)
 
 # %% ../nbs/09_train.ipynb #b4c463c8
 class ShardedBatchSampler(torch.utils.data.Sampler):
@@ -285,8 +296,21 @@ def _set_rng_state(s: dict) -> None:
 
 
 def _load_weights(model, ckpt_dir: Path, device) -> None:
-    from safetensors.torch import load_file
-    unwrap(model).load_state_dict(load_file(str(Path(ckpt_dir) / 'model.safetensors'), device=str(device)))
+    from uar_nb.model import load_weights_file
+    unwrap(model).load_state_dict(load_weights_file(Path(ckpt_dir) / 'model.safetensors', device))
+
+
+def load_trainer_state(run: RunFolder) -> dict:
+    "The optimizer/scheduler/RNG state of `checkpoints/last`; only tensors and plain data are ever unpickled."
+    import pickle
+    f = run.last / 'trainer_state.pt'
+    try: return torch.load(f, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError:
+        raise RuntimeError(f'{f} is not a trusted checkpoint: it holds Python objects other than tensors and plain data, '
+                           f'which the kit never unpickles. Delete {run.last} to restart from scratch, or use a new --run-dir') from None
+    except (RuntimeError, EOFError, OSError) as e:
+        raise RuntimeError(f'{f} is damaged or truncated ({type(e).__name__}: {str(e)[:200]}); delete {run.last} to '
+                           f'restart from scratch, or use a new --run-dir') from None
 
 
 def score(refs: dict, reports: dict, meteor: bool | None = None) -> dict:
@@ -294,62 +318,143 @@ def score(refs: dict, reports: dict, meteor: bool | None = None) -> dict:
     from uar_nb.metrics import compute_scores
     return compute_scores(refs, {k: reports[k] for k in refs}, meteor=meteor)
 
+# %% ../nbs/09_train.ipynb #04986497
+IGNORED_ON_RESUME = ('train.quiet', 'train.device', 'data.num_workers')   # change where/how it runs, not what
+
+
+def check_same_config(run: RunFolder, cfg: Config) -> None:
+    "Refuse to continue (or report) a run folder with another config than the one it was started with."
+    from uar_nb.config import ConfigError, config_diff
+    if not run.config.exists(): return
+    diff = {k: v for k, v in config_diff(Config.from_yaml(run.config), cfg).items() if k not in IGNORED_ON_RESUME}
+    if diff:
+        keys = '; '.join(f'{k}: {a!r} on file, {b!r} now' for k, (a, b) in list(diff.items())[:6])
+        raise ConfigError(f'{run.path} holds a run with another config ({keys}{"; ..." if len(diff) > 6 else ""}). Continue it '
+                          f'with its own config (uar train --config {run.config} --run-dir {run.path} --resume) or use a new --run-dir')
+
+
+def start_run(cfg: Config, run: RunFolder, resume: bool, device, world: int) -> None:
+    """Make the run folder describe the run that is about to happen. A run with a checkpoint continues only with
+    `resume` and the same config; a new run replaces whatever a failed attempt left there (config, run.json, log,
+    metrics, best checkpoint), so config.yaml and run.json never describe another run than the one that trained."""
+    import shutil
+    now = time.strftime('%Y-%m-%dT%H:%M:%S')
+    if run.has_checkpoint():
+        if not resume:
+            raise FileExistsError(f'{run.path} already holds a run; pass --resume (resume=True) to continue it, or choose a new --run-dir')
+        check_same_config(run, cfg)
+        run.update_run(status='running', resumed=now)
+        return
+    run.path.mkdir(parents=True, exist_ok=True)
+    for f in (run.log, run.metrics, run.test_reports): f.unlink(missing_ok=True)
+    shutil.rmtree(run.best, ignore_errors=True)
+    atomic_write_text(run.config, cfg.to_yaml())
+    run.write_json(run.run_json, {'status': 'running', 'preset': cfg.preset, 'variant': cfg.variant, 'seed': cfg.train.seed,
+                                  'device': str(device), 'world_size': world, 'started': now, **environment_info()})
+
+
+def loss_weights(cfg: Config, mean_targets: float, mask_entries: int) -> dict:
+    """The weights of Eq. 13's three terms as the kit computes them, and what they are on the paper's *summed* terms
+    (Eq. 5 sums over a report's tokens, Eq. 12 over the T x L mask): a mean is the sum divided by its count."""
+    t, m = cfg.train, cfg.model
+    ce = t.lambda_ce / mean_targets if m.ce_reduction == 'mean' else t.lambda_ce
+    mask = t.lambda_mask / mask_entries if (m.mask_reduction == 'mean' and mask_entries) else t.lambda_mask
+    return {'lambda': [t.lambda_ce, t.lambda_global, t.lambda_mask], 'ce_reduction': m.ce_reduction,
+            'mask_reduction': m.mask_reduction, 'mean_targets_per_report': round(mean_targets, 2), 'mask_entries': mask_entries,
+            'on_paper_sums': {'ce': ce, 'global': t.lambda_global, 'mask': mask if m.tir else 0.0}}
+
+
+def describe_loss_weights(w: dict) -> str:
+    "One line for the training log header."
+    (l1, l2, l3), s = w['lambda'], w['on_paper_sums']
+    ce = (f"{l1:g} x L_CE (mean over tokens; {w['mean_targets_per_report']:.1f} targets per report)" if w['ce_reduction'] == 'mean'
+          else f'{l1:g} x L_CE (sum over a report)')
+    mask = (f"{l3:g} x L_mask ({w['mask_reduction']} over {w['mask_entries']} entries)" if w['mask_entries'] else 'no L_mask')
+    return (f'loss = {ce} + {l2:g} x L_global + {mask}; as weights on the paper\'s sums (Eq. 5, 10, 12): '
+            f"CE {s['ce']:.3g}, global {s['global']:.3g}, mask {s['mask']:.3g}")
+
+# %% ../nbs/09_train.ipynb #230137a6
+def validate(model, loader, refs: dict, cfg: Config, stage: Stage, quiet: bool) -> dict:
+    "Decode the validation split with the stage's mask setting and score it (METEOR only when it selects)."
+    reports = generate_reports(model, loader, cfg, stage.use_mask, desc='validate', quiet=quiet)
+    return score(refs, reports, meteor=cfg.train.select_metric == 'METEOR')
+
+
+def _select(state: dict, stage: Stage, epoch: int, val: dict, cfg: Config) -> bool:
+    "Record the epoch's validation score; True when it is the best so far (the checkpoint to keep)."
+    metric = val[cfg.train.select_metric]
+    info = {'score': metric, 'metric': cfg.train.select_metric, 'stage': stage.name, 'epoch': epoch, 'use_mask': stage.use_mask}
+    sb = state['stage_best'].get(stage.name)
+    if sb is None or metric > sb['score']: state['stage_best'][stage.name] = info
+    if state['best'] is None or metric > state['best']['score']:
+        state['best'], state['stale'] = info, 0
+        return True
+    state['stale'] += 1
+    return False
+
 
 def train(cfg: Config, run_dir, resume: bool = False, quiet: bool | None = None) -> dict:
     """Train `cfg` into `run_dir` (two-stage when configured), select on validation, score test once.
     Returns the test metrics. `resume=True` continues a killed run from its last finished epoch."""
-    from uar_nb import data
-    from uar_nb.model import UARModel
     run = RunFolder(run_dir)
-    if resume and run.is_complete(): return json.loads(run.metrics.read_text())
-    if run.has_checkpoint() and not resume:
-        raise FileExistsError(f'{run.path} already holds a run; pass --resume (resume=True) to continue it, or choose a new --run-dir')
-    if resume and run.config.exists():
-        saved_cfg = Config.from_yaml(run.config)
-        if saved_cfg != cfg: warnings.warn(f'resuming {run.path} with its saved config.yaml (the config given now differs)')
-        cfg = saved_cfg
-    quiet = cfg.train.quiet if quiet is None else quiet
+    if resume and run.is_complete():
+        check_same_config(run, cfg)
+        return json.loads(run.metrics.read_text())
     device = resolve_device(cfg.train.device)
     rank, world = init_distributed(device.type)
     if world > 1 and device.type == 'cuda': device = torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))
     main = rank == 0
-    quiet = quiet or not main
-    seed_everything(cfg.train.seed)
-    t_start = time.time()
-    if main:
-        run.path.mkdir(parents=True, exist_ok=True)
-        if not run.config.exists(): cfg.to_yaml(run.config)
-        if run.run_json.exists(): run.update_run(status='running', resumed=time.strftime('%Y-%m-%dT%H:%M:%S'))
-        else: run.write_json(run.run_json, {'status': 'running', 'preset': cfg.preset, 'variant': cfg.variant, 'seed': cfg.train.seed,
-                                            'device': str(device), 'world_size': world,
-                                            'started': time.strftime('%Y-%m-%dT%H:%M:%S'), **environment_info()})
+    if main: start_run(cfg, run, resume, device, world)
+    try:
+        return _train(cfg, run, resume and run.has_checkpoint(), device, rank, world,
+                      quiet=(cfg.train.quiet if quiet is None else quiet) or not main)
+    except BaseException as e:   # the folder says how the run ended, never "running" forever
+        if main: run.update_run(status='interrupted' if isinstance(e, KeyboardInterrupt) else 'failed',
+                                error=f'{type(e).__name__}: {e}'[:1000], ended=time.strftime('%Y-%m-%dT%H:%M:%S'))
+        raise
 
+
+def _train(cfg: Config, run: RunFolder, resume: bool, device, rank: int, world: int, quiet: bool) -> dict:
+    from uar_nb import data
+    from uar_nb.model import UARModel
+    main, t_start = rank == 0, time.time()
+    seed_everything(cfg.train.seed)
     if main: prep = prepare_data(cfg, progress=not quiet)
     _barrier(world)
     if not main: prep = prepare_data(cfg, progress=False)  # reads the caches rank 0 built
     model = UARModel(cfg, prep.tokenizer, prep.image_tokenizer).to(device)
-    train_ds = data.ReportDataset(cfg, 'train', prep.tokenizer, visual_tokens=prep.visual_tokens['train'])
+    train_ds = data.ReportDataset(cfg, 'train', prep.tokenizer, visual_tokens=prep.visual_tokens['train'], token_grid=prep.token_grid)
     val_loader = data.make_loader(cfg, 'val', prep.tokenizer, batch_size=cfg.decode.batch_size, shuffle=False,
                                   visual_tokens=prep.visual_tokens['val'])
     val_refs = reference_reports(cfg, 'val', prep.tokenizer) if main else None
+    if main:
+        w = loss_weights(cfg, float(np.diff(train_ds.offsets).mean() - 1), model.tir.M.numel() if model.tir is not None else 0)
+        run.update_run(loss_weights=w)
+        if not quiet: print(describe_loss_weights(w))
     fwd_model = torch.compile(model) if cfg.train.compile else model
     if world > 1: fwd_model = torch.nn.parallel.DistributedDataParallel(fwd_model, find_unused_parameters=True)
 
-    state = {'stage_index': 0, 'epoch': 0, 'global_step': 0, 'best': None, 'stale': 0, 'log': []}
+    state = {'stage_index': 0, 'epoch': 0, 'global_step': 0, 'best': None, 'stage_best': {}, 'stale': 0, 'log': []}
     saved, resume_at = None, None
-    if resume and run.has_checkpoint():
-        saved = torch.load(run.last / 'trainer_state.pt', map_location='cpu', weights_only=True)
+    if resume:
+        saved = load_trainer_state(run)
         _load_weights(model, run.last, device)
-        state = saved['state']
+        state = {'stage_best': {}, **saved['state']}
         resume_at = (state['stage_index'], state['epoch'])
-    for si, stage in enumerate(plan_stages(cfg)):
+    stages = plan_stages(cfg)
+    within_stage2 = cfg.train.two_stage and not cfg.train.select_across_stages
+    one_optimizer = cfg.train.stage2_optimizer == 'continue'
+    n_batches = len(ShardedBatchSampler(len(train_ds), cfg.train.batch_size, 0, rank, world, max_batches=cfg.train.max_steps_per_epoch))
+    opt = sched = None
+    for si, stage in enumerate(stages):
         if si < state['stage_index']: continue
         continuing = resume_at is not None and resume_at[0] == si and resume_at[1] > 0
-        if si > 0 and not continuing and run.best.exists():
-            _barrier(world); _load_weights(model, run.best, device)   # stage 2 starts from the stage-1 best checkpoint
-        n_batches = len(ShardedBatchSampler(len(train_ds), cfg.train.batch_size, 0, rank, world, max_batches=cfg.train.max_steps_per_epoch))
-        opt = make_optimizer(model, cfg, device)
-        sched = make_scheduler(opt, cfg, n_batches * max(stage.epochs, 1))
+        if si > 0 and not continuing:
+            if run.best.exists(): _barrier(world); _load_weights(model, run.best, device)  # stage 2 starts from the stage-1 best
+            if within_stage2: state['best'] = None     # the reported model is selected among stage-2 epochs only
+        if opt is None or not one_optimizer:   # restart: a new AdamW and a full schedule per stage; continue: one for all
+            opt = make_optimizer(model, cfg, device)
+            sched = make_scheduler(opt, cfg, n_batches * (sum(s.epochs for s in stages) if one_optimizer else stage.epochs))
         if continuing:
             opt.load_state_dict(saved['optimizer']); sched.load_state_dict(saved['scheduler']); _set_rng_state(saved['rng'])
         bar = tqdm(range(state['epoch'], stage.epochs), desc=f'{cfg.variant} {stage.name}', disable=quiet,
@@ -366,18 +471,10 @@ def train(cfg: Config, run_dir, resume: bool = False, quiet: bool | None = None)
             row = {'stage': stage.name, 'epoch': epoch + 1, 'step': state['global_step'], 'lr': sched.get_last_lr()[0], **losses}
             stop = False
             if main and ((epoch + 1) % cfg.train.val_every == 0 or epoch + 1 == stage.epochs):
-                reports = generate_reports(model, val_loader, cfg, stage.use_mask, desc='validate', quiet=quiet)
-                val = score(val_refs, reports, meteor=cfg.train.select_metric == 'METEOR')
+                val = validate(model, val_loader, val_refs, cfg, stage, quiet)
                 row.update({f'val_{k}': v for k, v in val.items()})
-                metric = val[cfg.train.select_metric]
-                if state['best'] is None or metric > state['best']['score']:
-                    state['best'] = {'score': metric, 'metric': cfg.train.select_metric, 'stage': stage.name,
-                                     'epoch': epoch + 1, 'use_mask': stage.use_mask}
-                    state['stale'] = 0
-                    save_checkpoint(model, run.best)
-                else:
-                    state['stale'] += 1
-                    stop = bool(cfg.train.patience) and state['stale'] >= cfg.train.patience
+                if _select(state, stage, epoch + 1, val, cfg): save_checkpoint(model, run.best)
+                else: stop = bool(cfg.train.patience) and state['stale'] >= cfg.train.patience
             row['seconds'] = round(time.time() - t0, 3)
             state['epoch'] = stage.epochs if stop else epoch + 1   # an early stop ends the stage, also on resume
             state['log'].append(row)
@@ -391,7 +488,7 @@ def train(cfg: Config, run_dir, resume: bool = False, quiet: bool | None = None)
     _barrier(world)
     if not main: return {}
     metrics = evaluate_test(cfg, run, prep, device, use_mask=(state['best'] or {}).get('use_mask', False), quiet=quiet)
-    metrics.update({'selected': state['best'], 'seconds': round(time.time() - t_start, 2)})
+    metrics.update({'selected': state['best'], 'best_per_stage': state['stage_best'], 'seconds': round(time.time() - t_start, 2)})
     run.write_json(run.metrics, metrics)
     run.update_run(status='complete', finished=time.strftime('%Y-%m-%dT%H:%M:%S'))
     return metrics
