@@ -197,8 +197,10 @@ def collect_runs(study_dir):
         row = {'variant': m.get('variant', info.get('variant')), 'seed': int(m.get('seed', info.get('seed', 0))),
                'run': run.parent.name}
         row.update({c: _get(m, keys) for c, keys in METRICS.items()})
+        sel = m.get('selected') or {}
+        row['selected'] = f"{sel.get('stage', '?')}@{sel.get('epoch', '?')}"
         rows.append(row)
-    df = pd.DataFrame(rows, columns=['variant', 'seed', 'run', *METRICS])
+    df = pd.DataFrame(rows, columns=['variant', 'seed', 'run', *METRICS, 'selected'])
     if len(df):
         df = df.sort_values(['variant', 'seed'], key=lambda s: s.map(_variant_order) if s.name == 'variant' else s)
     return df.reset_index(drop=True)
@@ -241,6 +243,7 @@ def aggregate(runs) -> 'pd.DataFrame':
     rows = []
     for v, g in runs.groupby('variant', sort=False):
         row = {'variant': v, 'n_seeds': len(g), 'seeds': ' '.join(map(str, sorted(g['seed'])))}
+        if 'selected' in g: row['selected'] = ', '.join(g.sort_values('seed')['selected'])   # stage@epoch per seed
         for c in metrics:
             x = g[c].dropna()
             row[f'{c}_mean'] = float(x.mean()) if len(x) else float('nan')
@@ -261,9 +264,10 @@ def markdown_table(agg, paper: dict | None = None, title: str = '') -> str:
     metrics = [c[:-5] for c in agg.columns if c.endswith('_mean')]
     label = lambda v: VARIANT_LABELS.get(v, v)
     def table(head, rows): return ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)] + ['| ' + ' | '.join(r) + ' |' for r in rows]
+    sel = 'selected' in agg
     rows = [[label(r['variant']), str(r['n_seeds'])] + [_fmt(r[f'{c}_mean'], r[f'{c}_std'], 1 if c == 'MedR' else 3) for c in metrics]
-            for _, r in agg.iterrows()]
-    lines = ([f'### {title}', ''] if title else []) + table(['variant', 'seeds', *metrics], rows)
+            + ([r['selected']] if sel else []) for _, r in agg.iterrows()]
+    lines = ([f'### {title}', ''] if title else []) + table(['variant', 'seeds', *metrics] + (['selected'] if sel else []), rows)
     paper = paper or {}
     cmp = [c for c in metrics if any(c in paper.get(v, {}) for v in agg['variant'])]
     if cmp:
@@ -291,6 +295,8 @@ def ablation_table(study_dir, paper=None, out_dir=None) -> tuple:
     if 'CE F1_mean' in agg: notes.append('CE F1: micro F1 of the toy generator labels vs the rule labeler on the generated reports.')
     if 'Pointing_mean' in agg: notes.append('Pointing: share of finding words whose attention argmax falls in the finding mask.')
     if 'R@1_mean' in agg: notes.append('R@1 / MedR: image->report retrieval with the global features (test split).')
+    if 'selected' in agg: notes.append('selected: the checkpoint each seed reports, stage@epoch, chosen on validation '
+                                       '(two-stage variants select within stage 2 unless train.select_across_stages).')
     if paper: notes.append(f'Paper: {PAPER_SOURCE}; Δ = ours - paper.')
     md = markdown_table(agg, paper, title=f'{study_dir.name}') + '\n' + '\n'.join(f'- {n}' for n in notes) + '\n'
     out = Path(out_dir or study_dir); out.mkdir(parents=True, exist_ok=True)

@@ -266,17 +266,20 @@ def similarity_heatmaps(models: dict, entries: list[dict], save=None):
 
 # %% ../nbs/10_viz.ipynb #c3d13667
 def basis_gram(model, n: int = 64, save=None):
-    "Cosine Gram matrices of the first `n` rows of the fixed basis B and the learned B^ = gamma*B + beta."
+    """Cosine Gram matrices of the first `n` rows of the fixed basis B and the learned B^ = gamma*B + beta, titled with
+    the mean and max |cos| over all pairs of rows (a picture of n rows shows one orthonormal block only)."""
     import seaborn as sns
+    from uar_nb.cra import gram_stats
     if getattr(model, 'cra', None) is None:
         raise ValueError(f'variant {model.cfg.variant!r} has no CRA module (model.cra is None): pick a run with CRA (e, f, UAR, ...)')
     cos = lambda x: (lambda u: u @ u.T)(x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12))
-    B = model.cra.basis.detach().float().cpu().numpy()[:n]
-    Bh = model.cra.basis_hat().detach().float().cpu().numpy()[:n]
-    fig, axs = plt.subplots(1, 2, figsize=(7.4, 3.3))
-    for ax, M, t in zip(axs, [B, Bh], ['fixed basis $B$', r'learned $\hat B = \gamma B + \beta$']):
-        sns.heatmap(cos(M), ax=ax, cmap='RdBu_r', vmin=-1, vmax=1, square=True, xticklabels=False, yticklabels=False)
-        ax.set_title(f'{t} ({model.cfg.model.basis_kind}), first {len(M)} rows', fontsize=8)
+    full = [model.cra.basis.detach().float().cpu(), model.cra.basis_hat().detach().float().cpu()]
+    fig, axs = plt.subplots(1, 2, figsize=(7.4, 3.5))
+    for ax, M, t in zip(axs, full, ['fixed basis $B$', r'learned $\hat B = \gamma B + \beta$']):
+        s = gram_stats(M)
+        sns.heatmap(cos(M[:n].numpy()), ax=ax, cmap='RdBu_r', vmin=-1, vmax=1, square=True, xticklabels=False, yticklabels=False)
+        ax.set_title(f'{t} ({model.cfg.model.basis_kind}), first {min(n, len(M))} rows\n'
+                     f'all {len(M)} rows: mean |cos| {s["mean |cos|"]:.3f}, max {s["max |cos|"]:.2f}', fontsize=8)
     return finish(fig, save)
 
 # %% ../nbs/10_viz.ipynb #57b6bda2
