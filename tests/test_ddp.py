@@ -4,6 +4,7 @@ same global batch, and only rank 0 writes the run folder.
 Why the two runs can agree: `ShardedBatchSampler` gives rank r items r, r+2, ... of the SAME global batch, and DDP
 averages the ranks' gradients. Three things would make them differ legitimately, so the test switches them off:
 - dropout: each rank draws its own masks for its half of the batch (model.dropout=0 here);
+  (random crops, data.augment, need no switch: they are keyed by (epoch seed, item index), not by the process)
 - token weighting: L_CE is a mean over the tokens of the *local* batch, and DDP averages the two local means; with
   reports of different lengths that weights tokens differently from one process's global mean. Here data.max_len=12
   truncates every toy report to 12 ids, so both halves have the same token count and the weighting is identical;

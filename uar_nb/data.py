@@ -355,6 +355,7 @@ class ReportDataset(Dataset):
         self.offsets = np.concatenate([[0], np.cumsum(lens)])
         self.flat = np.concatenate(chunks) if chunks else np.zeros(0, np.int32)
         self.crop, self.n_views, self.token_grid = d.image_size, d.n_views, token_grid
+        self.crop_seed = None   # set per epoch by the trainer: crops then depend on (seed, item) only, not on the process
         self.visual_tokens, self._images, self._cache_file = None, None, None
         if visual_tokens is not None:
             if len(visual_tokens) != len(entries) or np.ndim(visual_tokens) != 3:
@@ -383,34 +384,38 @@ class ReportDataset(Dataset):
     def input_ids(self, i: int) -> torch.Tensor:
         return torch.from_numpy(self.flat[self.offsets[i]:self.offsets[i + 1]].astype(np.int64))
 
-    def _crop(self, views: np.ndarray) -> np.ndarray:
+    def _generator(self, i: int) -> torch.Generator | None:
+        "The item's crop RNG: keyed by (crop_seed, i) when the trainer set a seed, else torch's global RNG (None)."
+        return None if self.crop_seed is None else torch.Generator().manual_seed((self.crop_seed * 1_000_003 + i) % 2**63)
+
+    def _crop(self, views: np.ndarray, g: torch.Generator | None = None) -> np.ndarray:
         S, c = views.shape[-1], self.crop
         if not self.train or S == c: return views if S == c else np.stack([_resize(v, c) for v in views])
         out = np.empty((len(views), c, c), np.uint8)
-        for v in range(len(views)):  # independent random crop per view; torch RNG so workers are seeded
-            y, x = torch.randint(0, S - c + 1, (2,)).tolist()
+        for v in range(len(views)):  # independent random crop per view
+            y, x = torch.randint(0, S - c + 1, (2,), generator=g).tolist()
             out[v] = views[v, y:y + c, x:x + c]
         return out
 
-    def _crop_tokens(self, tokens: np.ndarray) -> np.ndarray:
+    def _crop_tokens(self, tokens: np.ndarray, g: torch.Generator | None = None) -> np.ndarray:
         """(V, g*g) tokens of the resize_train image -> (V, c*c), c = token_grid: a random crop of the token grid per view
         in training (a pixel crop at patch-size steps), the centre crop otherwise; unchanged when g == c."""
         V, L = tokens.shape
-        g, c = math.isqrt(L), self.token_grid
-        if c is None or g == c: return tokens
-        grid, out = tokens.reshape(V, g, g), np.empty((V, c, c), tokens.dtype)
-        for v in range(V):  # independent offsets per view, from torch's RNG (seeded, and per worker), like the pixel crop
-            y, x = torch.randint(0, g - c + 1, (2,)).tolist() if self.train else ((g - c) // 2, (g - c) // 2)
+        side, c = math.isqrt(L), self.token_grid
+        if c is None or side == c: return tokens
+        grid, out = tokens.reshape(V, side, side), np.empty((V, c, c), tokens.dtype)
+        for v in range(V):  # independent offsets per view, like the pixel crop
+            y, x = torch.randint(0, side - c + 1, (2,), generator=g).tolist() if self.train else ((side - c) // 2,) * 2
             out[v] = grid[v, y:y + c, x:x + c]
         return out.reshape(V, c * c)
 
     def __getitem__(self, i: int) -> dict:
         item = dict(id=str(self.ids[i]), index=i, input_ids=self.input_ids(i))
         if self.visual_tokens is not None:
-            toks = self._crop_tokens(np.array(self.visual_tokens[i], dtype=np.int64))   # copy: memmaps are read-only
+            toks = self._crop_tokens(np.array(self.visual_tokens[i], dtype=np.int64), self._generator(i))   # copy: memmaps are read-only
             item['visual_tokens'] = torch.from_numpy(toks)
         else:
-            views = self._crop(np.array(self.images[i]))
+            views = self._crop(np.array(self.images[i]), self._generator(i))
             item['images'] = torch.from_numpy(views).float().div_(255.0).unsqueeze(1)
         return item
 

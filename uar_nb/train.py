@@ -463,6 +463,7 @@ def _train(cfg: Config, run: RunFolder, resume: bool, device, rank: int, world: 
             t0 = time.time()
             sampler = ShardedBatchSampler(len(train_ds), cfg.train.batch_size, epoch_seed(cfg.train.seed, si, epoch), rank, world,
                                           max_batches=cfg.train.max_steps_per_epoch)
+            train_ds.crop_seed = epoch_seed(cfg.train.seed, si, epoch) + 1   # random crops keyed by (epoch, item): any world size
             loader = torch.utils.data.DataLoader(train_ds, batch_sampler=sampler, collate_fn=data.collate,
                                                  num_workers=cfg.data.num_workers, pin_memory=device.type == 'cuda')
             batches = tqdm(loader, desc=f'epoch {epoch + 1}', leave=False, disable=quiet)
