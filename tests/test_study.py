@@ -79,14 +79,16 @@ def test_tiny_study_end_to_end_then_skips(toy, tmp_path):
 
 
 def test_failed_run_is_recorded_and_others_complete(toy, tmp_path):
-    "An invalid basis kind only breaks variants that build CRA: UAR fails inside training, BASE completes (2 jobs)."
-    from uar_nb.study import run_study
-    study, results = _study(tmp_path, 'broken', '[BASE, UAR]', toy, ['model.basis_kind=bogus']), tmp_path / 'results'
+    "An empty basis only breaks variants that build CRA: UAR fails inside training, BASE completes (2 jobs)."
+    from uar_nb.study import run_study, load_study, StudyError
+    bogus = _study(tmp_path, 'bogus', '[BASE, UAR]', toy, ['model.basis_kind=bogus'])
+    with pytest.raises(StudyError, match="model.basis_kind='bogus' is not a valid value"): load_study(bogus)  # before any run
+    study, results = _study(tmp_path, 'broken', '[BASE, UAR]', toy, ['model.basis_size=0']), tmp_path / 'results'
     s = run_study(study, jobs=2, results_dir=results, quiet=True)
     status = {r['run']: r['status'] for r in s['runs']}
     assert status == {'BASE-s0': 'done', 'UAR-s0': 'failed'}, s['runs']
     failed = next(r for r in s['runs'] if r['status'] == 'failed')
-    assert 'bogus' in failed['error'], failed
+    assert 'n >= 1' in failed['error'], failed
     nb = json.loads(Path(failed['notebook']).read_text())   # the executed notebook shows the error
     assert any(o.get('output_type') == 'error' for c in nb['cells'] for o in c.get('outputs', []))
     assert (results / 'broken' / 'table.md').exists()          # the table is built from what completed
