@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 JOBS ?= 2
 
-.PHONY: venv study test export clean-nbs check-sync toy bench
+.PHONY: venv study test export clean-nbs check-sync toy bench readme docs docs-check lab
 
 venv: $(VENV)/.installed
 
@@ -42,3 +42,29 @@ check-sync: venv
 
 bench: venv
 	$(BIN)/uar bench --device cpu --quick --json results/bench/cpu_quick.json
+
+# README.md is generated from nbs/index.ipynb (nbdev's readme_nb; nbdev_readme needs quarto, which we cannot
+# install): run the index (it includes the committed results tables), clean it, render it with nbconvert.
+readme: venv
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace nbs/index.ipynb
+	$(BIN)/nbdev_clean --fname nbs/index.ipynb
+	$(BIN)/python tools/readme.py
+
+# The website (Sphinx + MyST-NB + furo): the notebooks as saved, the method notes, the API; into _docs/site.
+# Fails on any Sphinx warning and on a broken link or image (tests/test_docs.py builds it the same way).
+docs: venv
+	$(BIN)/python tools/docs.py
+
+# Look at the site as a reader: headless Chromium saves screenshots of the start page, a notebook and an
+# API page to _docs/screenshots/. Installs Debian's chromium when it is missing (needs root and apt).
+docs-check: docs
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { apt-get update -q && apt-get install -y -q chromium; } || \
+	  { echo "docs-check needs Chromium: apt-get install chromium (Debian/Ubuntu)" >&2; exit 1; }
+	$(BIN)/python tools/docs_check.py
+
+# JupyterLab on nbs/ with the kit's kernel: the notebooks' `python3` kernel resolves to the .venv's Python
+# (JUPYTER_PREFER_ENV_PATH: the environment's kernels win over a user's own). More flags: make lab LAB_ARGS='--no-browser'
+LAB_ARGS ?=
+lab: venv
+	JUPYTER_PREFER_ENV_PATH=1 $(BIN)/jupyter lab --notebook-dir=nbs $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
