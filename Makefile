@@ -46,7 +46,7 @@ bench: venv
 # README.md is generated from nbs/index.ipynb (nbdev's readme_nb; nbdev_readme needs quarto, which we cannot
 # install): run the index (it includes the committed results tables), clean it, render it with nbconvert.
 readme: venv
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace nbs/index.ipynb
+	JUPYTER_PREFER_ENV_PATH=1 $(BIN)/jupyter nbconvert --to notebook --execute --inplace nbs/index.ipynb
 	$(BIN)/nbdev_clean --fname nbs/index.ipynb
 	$(BIN)/python tools/readme.py
 

@@ -58,6 +58,15 @@ def test_reading_path_lists_every_notebook_in_order():
     assert method == ['03_lsu', '04_cra', '05_tir', '06_model', '09_train', '10_viz']
 
 
+def test_site_links_to_files_it_does_not_carry_go_to_the_repository():
+    text = '[a](03_lsu.ipynb) [b](../docs/PROTOCOL.md#metrics) [c](../studies/toy.yaml) [d](../Makefile#L3) [e](https://x.org)'
+    out = docs.link_outside_the_site(text, 'nbs')
+    url = docs.repo_url()
+    assert url.startswith('https://github.com/') and url.endswith('/blob/main')
+    assert out == (f'[a](03_lsu.ipynb) [b](../docs/PROTOCOL.md#metrics) [c]({url}/studies/toy.yaml) '
+                   f'[d]({url}/Makefile#L3) [e](https://x.org)')
+
+
 def test_link_check_finds_missing_files_images_and_anchors(tmp_path):
     (tmp_path / 'index.html').write_text('<a id="top"></a><a href="b.html#top">ok</a><a href="b.html#nope">x</a>'
                                          '<img src="fig.png"><a href="gone.html">y</a><a href="https://x.org/a">z</a>')

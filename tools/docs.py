@@ -34,10 +34,32 @@ def notebooks() -> list[Path]:
     return sorted(p for p in NBS.rglob('*.ipynb') if not any(s.startswith(('_', '.')) for s in p.relative_to(NBS).parts))
 
 
-def for_the_site(nb):
+STAGED = ('nbs', 'docs', 'results')   # the folders the site carries; links to any other file go to the repository
+
+
+def repo_url() -> str:
+    import configparser
+    ini = configparser.ConfigParser(delimiters=['=']); ini.read(ROOT / 'settings.ini')
+    return f"{ini['DEFAULT']['git_url'].rstrip('/')}/blob/{ini['DEFAULT'].get('branch', 'main')}"
+
+
+def link_outside_the_site(text: str, folder: str) -> str:
+    "Markdown links from `folder` (e.g. 'nbs') to repository files the site does not carry point at the repository."
+    def fix(m):
+        target = m.group(2)
+        if re.match(r'^([a-z][a-z0-9+.-]*:|#|/)', target, re.I): return m.group(0)
+        path, _, anchor = target.partition('#')
+        full = posixpath.normpath(posixpath.join(folder, path))
+        if full.split('/')[0] in STAGED or full.startswith('..') or not (ROOT / full).exists(): return m.group(0)
+        return f'{m.group(1)}{repo_url()}/{full}' + (f'#{anchor}' if anchor else '') + ')'
+    return re.sub(r'(\]\()([^)\s]+)\)', fix, text)
+
+
+def for_the_site(nb, folder: str = 'nbs'):
     "Apply nbdev's directives the way nbdev's own docs do: hidden cells go, directive lines are not shown."
     cells = []
     for cell in nb.cells:
+        if cell.cell_type == 'markdown': cell.source = link_outside_the_site(cell.source, folder)
         if cell.cell_type == 'code':
             lines = cell.source.splitlines()
             d = {m.group(1): m.group(2) for m in map(DIRECTIVE.match, lines) if m}
@@ -68,6 +90,8 @@ def reading_path(index: Path = NBS / 'index.ipynb') -> list[tuple[str, list[str]
         bold = re.search(r'\*\*([^*]+)\*\*', line)  # '**LSU**, the ...' -> '03_lsu · LSU'
         for text, target in re.findall(r'\[([^\]]+)\]\(([^)#\s]+\.(?:ipynb|md))(?:#[^)]*)?\)', line):
             doc = posixpath.normpath(posixpath.join('nbs', target))
+            if not (ROOT / doc).exists():
+                raise SystemExit(f'the reading path in {index.relative_to(ROOT)} links to {doc}, which does not exist')
             if doc in seen: continue
             seen.add(doc)
             if not sections or sections[-1][0] != caption: sections.append((caption, []))
@@ -111,7 +135,7 @@ def stage(src: Path) -> list[tuple[str, list[str]]]:
     nav.append(('API', [('uar_nb', 'api/index.md')]))
     # the notebooks, as the site shows them; the index also carries the navigation
     for p in notebooks():
-        nb = for_the_site(nbformat.read(p, as_version=4))
+        nb = for_the_site(nbformat.read(p, as_version=4), str(p.parent.relative_to(ROOT)))
         if p == NBS / 'index.ipynb':
             toc = ''.join(f'```{{toctree}}\n:hidden:\n:caption: {cap}\n\n' + ''.join(f'{t} </{Path(d).with_suffix("")}>\n' for t, d in docs)
                           + '```\n\n' for cap, docs in nav)
@@ -121,6 +145,8 @@ def stage(src: Path) -> list[tuple[str, list[str]]]:
     for extra in ('docs', 'results'):  # the method notes, and the figures and tables notebooks link to
         if (ROOT / extra).exists():
             shutil.copytree(ROOT / extra, src / extra, ignore=shutil.ignore_patterns('*.ipynb', 'checkpoints', '*.pt'))
+    for md in (src / 'docs').rglob('*.md'):
+        md.write_text(link_outside_the_site(md.read_text(), str(md.parent.relative_to(src))))
     for f in NBS.rglob('*'):  # images etc. that notebooks reference from nbs/
         if f.is_file() and f.suffix.lower() in {'.png', '.jpg', '.jpeg', '.svg', '.gif'}:
             dst = src / f.relative_to(ROOT); dst.parent.mkdir(parents=True, exist_ok=True); shutil.copy2(f, dst)
