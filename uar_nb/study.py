@@ -114,7 +114,8 @@ def load_study(path) -> Study:
         raise StudyError(f'{path}: seeds must be a non-empty list of integers, got {d["seeds"]!r}')
     if len(set(variants)) != len(variants) or len(set(seeds)) != len(seeds):
         raise StudyError(f'{path}: variants and seeds must not repeat ({variants}, {seeds})')
-    st = Study(name=str(d.get('name') or path.stem), dataset=d['dataset'], data_dir=str(d['data_dir']), preset=d['preset'],
+    st = Study(name=str(d.get('name') or path.stem), dataset=d['dataset'], preset=d['preset'],
+               data_dir=str(Path(str(d['data_dir'])).expanduser().resolve()),   # now: papermill chdirs per run thread
                variants=list(variants), seeds=list(seeds), epochs=int(d.get('epochs') or 0), device=str(d.get('device') or 'auto'),
                overrides=_as_overrides(d.get('overrides'), str(path)), figures=dict(d.get('figures') or {}),
                description=str(d.get('description') or ''), path=str(path))
