@@ -286,7 +286,7 @@ def attention_figure(gen: ReportGenerator, views: np.ndarray, report: str, words
     fig.suptitle(head + '\n' + '\n'.join(textwrap.wrap(report, 30 * V + 10)[:4]), fontsize=8)
     return viz.finish(fig, save, dpi=80)
 
-# %% ../nbs/14_generate.ipynb #53421e3d
+# %% ../nbs/14_generate.ipynb #e68305d0
 def _read_text(path: Path, what: str) -> str:
     if not path.is_file(): raise InferenceError(f'{what} {path} not found' if not path.exists() else f'{what} {path} is a folder')
     raw = path.read_bytes()
@@ -380,6 +380,8 @@ def generate_command(run, images=None, input=None, split: str = 'test', out='rep
                      device: str = 'auto', batch_size=None, words=None, image_root=None, quiet: bool = False) -> dict:
     "What `uar generate` does: one study from `images` (returns its report) or every study of `input` into `out`."
     if (images is None) == (input is None): raise InferenceError('give either --images (one study) or --input (many), not both or neither')
+    for name, v in (('--beam', beam_size), ('--batch-size', batch_size)):
+        if v is not None and v < 1: raise InferenceError(f'{name} must be at least 1, got {v}')
     gen = ReportGenerator.from_pretrained(run, device)
     if images is not None:
         views = gen.prepare(list(images), 'the --images')
