@@ -230,12 +230,12 @@ class ReportGenerator:
         return (f'ReportGenerator({self.cfg.variant}, {self.n_views} view(s) {"+".join(self.views)} at {self.image_size} px, '
                 f'TIR mask {"on" if self.use_mask else "off"}, beam {self.cfg.decode.beam_size}, from {self.source})')
 
-# %% ../nbs/14_generate.ipynb #4cef834b
+# %% ../nbs/14_generate.ipynb #996983f5
 FINDING_WORDS = ('cardiomegaly', 'enlarged', 'enlargement', 'effusion', 'effusions', 'blunting', 'consolidation', 'opacity',
                  'opacities', 'airspace', 'pneumonia', 'nodule', 'nodules', 'nodular', 'pneumothorax', 'pneumothoraces',
                  'atelectasis', 'atelectatic', 'edema', 'congestion', 'infiltrate', 'infiltrates', 'mass', 'fracture',
                  'fractures', 'emphysema', 'hyperinflated', 'granuloma', 'granulomas', 'scarring', 'fibrosis', 'hernia',
-                 'calcified', 'calcification', 'thickening', 'tortuous', 'lesion', 'cardiomediastinal')
+                 'calcified', 'calcification', 'thickening', 'tortuous', 'lesion')
 _FUNCTION_WORDS = {'the', 'is', 'are', 'a', 'an', 'of', 'and', 'or', 'no', 'not', 'in', 'with', 'there', 'to', 'be', 'as',
                    'at', 'on', 'within', 'without', 'normal', 'limits', 'size', 'seen', 'identified', '.', '<unk>'}
 
