@@ -8,8 +8,8 @@ import argparse, json, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['cmd_toy', 'cmd_vocab', 'cmd_variants', 'config_from_args', 'cmd_train', 'cmd_score', 'cmd_study', 'cmd_bench',
-           'build_parser', 'main']
+__all__ = ['cmd_toy', 'cmd_vocab', 'cmd_variants', 'config_from_args', 'cmd_train', 'cmd_score', 'cmd_study', 'cmd_generate',
+           'cmd_bench', 'build_parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #d7fd0501
 def _print_json(obj) -> None: print(json.dumps(obj, indent=2, default=str))
@@ -57,8 +57,18 @@ def cmd_score(a):
 
 
 def cmd_study(a):
-    from uar_nb.study import run_study
-    run_study(a.study, jobs=a.jobs, device=a.device, results_dir=a.results, quiet=a.quiet)
+    from uar_nb.study import run_study, check_failures
+    check_failures(run_study(a.study, jobs=a.jobs, device=a.device, results_dir=a.results, quiet=a.quiet,
+                             rerun_changed=a.rerun_changed))   # any failed run: exit status 2, each named
+
+
+def cmd_generate(a):
+    from uar_nb.inference import generate_command
+    res = generate_command(a.run, images=a.images, input=a.input, split=a.split, out=a.out, figures=a.figures, beam_size=a.beam,
+                           device=a.device, batch_size=a.batch_size, words=a.words, image_root=a.image_root, quiet=a.quiet)
+    if not a.images: return _print_json(res)
+    print(res['report'])
+    if 'figure' in res: print(f"figure: {res['figure']}", file=sys.stderr)
 
 
 def cmd_bench(a):
@@ -127,7 +137,31 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('--device', default=None, help='cpu or cuda (overrides the study)')
     s.add_argument('--results', type=Path, default=Path('results'), help='results root (default results/)')
     s.add_argument('--quiet', action='store_true', help='no progress bars')
+    s.add_argument('--rerun-changed', action='store_true',
+                   help='train again the complete runs whose config differs from the study file now (deletes them first; '
+                        'without it the study refuses to start and names them)')
     s.set_defaults(fn=cmd_study)
+
+    s = sub.add_parser('generate', help='write reports for your own X-rays with a trained model (run folder or save_pretrained folder)',
+                       description='One study: uar generate --run RUN --images FRONTAL.png LATERAL.png prints its report. Many: '
+                                   '--input annotation.json (one --split) or studies.csv (id,frontal,lateral) writes --out reports.csv '
+                                   '(id,report), which uar score reads. PNG or JPEG, 8/16-bit, gray or RGB, any size (resized as in training).')
+    s.add_argument('--run', required=True, type=Path, help='a run folder (uar train --run-dir: its selected checkpoint) or a save_pretrained folder')
+    g = s.add_mutually_exclusive_group(required=True)
+    g.add_argument('--images', nargs='+', type=Path, metavar='IMAGE', help='the views of one study, frontal first (toy/IU-Xray: 2, MIMIC-CXR: 1)')
+    g.add_argument('--input', type=Path, help='many studies: an R2Gen annotation.json or a CSV with an id column and one column per view')
+    s.add_argument('--split', default='test', help='the split of an annotation.json --input (default test)')
+    s.add_argument('--image-root', type=Path, default=None,
+                   help="where relative image paths of --input start (default: <annotation folder>/images, or the CSV's folder)")
+    s.add_argument('--out', type=Path, default=Path('reports.csv'), help='CSV written for --input: id,report (default reports.csv)')
+    s.add_argument('--figures', type=Path, default=None, metavar='DIR',
+                   help='also save per study the text-to-image attention of each finding word of its report (DIR/<id>.png)')
+    s.add_argument('--words', nargs='+', default=None, help="draw these words in --figures instead of the report's finding words")
+    s.add_argument('--beam', type=int, default=None, help="beam size (default: the model's decode.beam_size; 1 = greedy)")
+    s.add_argument('--batch-size', type=int, default=None, help="studies per batch (default: the model's decode.batch_size)")
+    s.add_argument('--device', default='auto', help='cpu, cuda, cuda:N or auto (default: cuda when available)')
+    s.add_argument('--quiet', action='store_true', help='no progress bar')
+    s.set_defaults(fn=cmd_generate)
 
     s = sub.add_parser('bench', help='measure training samples/s, beam-3 reports/s, peak memory, image tokenizer images/s',
                        description='Synthetic IU-shaped inputs (2 views, 112x112, 60-token reports), after warm-up. Writes JSON.')
@@ -143,6 +177,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _disk_full_hint(e) -> str:
+    "What a failed write most likely means (torch's own message when a checkpoint cannot be written does not say)."
+    import errno
+    if getattr(e, 'errno', None) == errno.ENOSPC or 'No space left' in str(e) or 'file write failed' in str(e):
+        return ' - the disk is probably full: free space and run again (`uar train --resume` continues from the last epoch)'
+    return ''
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -150,7 +192,7 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print('interrupted; a `uar train` run can be continued with --resume', file=sys.stderr); return 130
     except (ValueError, FileNotFoundError, FileExistsError, RuntimeError, OSError) as e:
-        print(f'uar {args.command}: error: {e}', file=sys.stderr); return 2
+        print(f'uar {args.command}: error: {e}{_disk_full_hint(e)}', file=sys.stderr); return 2
     return 0
 
 # %% ../nbs/13_cli.ipynb #74ecac15

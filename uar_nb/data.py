@@ -19,8 +19,9 @@ from tqdm.auto import tqdm
 from .config import Config
 
 # %% auto #0
-__all__ = ['DATASETS', 'DataError', 'DataWarning', 'clean_report', 'load_annotation', 'Tokenizer', 'encoded_lengths',
-           'vocab_stats', 'load_image', 'ImageCache', 'ReportDataset', 'collate', 'build_tokenizer', 'make_loader']
+__all__ = ['DATASETS', 'DataError', 'DataWarning', 'clean_report', 'check_unique_ids', 'load_annotation', 'Tokenizer',
+           'encoded_lengths', 'vocab_stats', 'load_image', 'ImageCache', 'ReportDataset', 'collate', 'build_tokenizer',
+           'make_loader', 'check_splits']
 
 # %% ../nbs/01_data.ipynb #e270a12f
 DATASETS = {'iu_xray': dict(n_views=2, threshold=3, max_len=60, cleaner='iu_xray'),
@@ -103,11 +104,32 @@ def clean_report(text: str, dataset: str, fixes: bool = False) -> str:
     if fixes: return _clean_fixed(text, mimic)
     return _clean_mimic_r2gen(text) if mimic else _clean_iu_r2gen(text)
 
+# %% ../nbs/01_data.ipynb #0dacaedc
+def check_unique_ids(path, split: str, entries: list[dict], strict: bool = True) -> list[dict]:
+    "`entries` of `split` if their ids are unique; else a DataError naming the ids (strict) or the first of each, warned."
+    seen, dups = set(), Counter()
+    for e in entries:
+        if e['id'] in seen: dups[e['id']] += 1
+        seen.add(e['id'])
+    if not dups: return entries
+    names = ', '.join(map(repr, list(dups)[:10])) + (f', ... ({len(dups) - 10} more)' if len(dups) > 10 else '')
+    msg = f'{path}: split {split!r} has {sum(dups.values())} entries with a repeated id ({len(dups)} id(s): {names})'
+    if strict: raise DataError(f'{msg}; ids must be unique within a split. Fix the annotation, or set strict=False '
+                               f'(data.strict=false) to keep the first entry of each id with a warning')
+    warnings.warn(f'{msg}; keeping the first entry of each', DataWarning, stacklevel=3)
+    first = set()
+    return [e for e in entries if not (e['id'] in first or first.add(e['id']))]
+
 # %% ../nbs/01_data.ipynb #17564b81
 def _read_json(path: Path):
     if not path.is_file():
         raise DataError(f'annotation file not found: {path} (set data.annotation or data.data_dir)')
-    try: return json.loads(path.read_text())
+    raw = path.read_bytes()
+    if not raw.strip(): raise DataError(f'{path} is empty ({len(raw)} bytes): expected JSON (an R2Gen annotation.json)')
+    try: text = raw.decode('utf-8-sig')   # a byte-order mark is harmless
+    except UnicodeDecodeError as e:
+        raise DataError(f'{path} is not UTF-8 text ({e.reason} at byte {e.start}): save it as UTF-8') from None
+    try: return json.loads(text)
     except json.JSONDecodeError as e:
         raise DataError(f'{path} is not valid JSON: {e.msg} at line {e.lineno} column {e.colno} (char {e.pos})') from None
 
@@ -154,7 +176,7 @@ def load_annotation(path, dataset: str, splits=('train', 'val', 'test'), strict:
                                 f'strict=False (data.strict=false) to skip bad entries with a warning.')
             skipped[problem] += 1
         n_total += len(entries)
-        out[split] = keep
+        out[split] = check_unique_ids(path, split, keep, strict)
     if skipped:
         reasons = ', '.join(f'{n} {why}' for why, n in skipped.most_common())
         warnings.warn(f'{path}: skipped {sum(skipped.values())} of {n_total} entries ({reasons})', DataWarning, stacklevel=2)
@@ -451,3 +473,34 @@ def make_loader(cfg: Config, split: str, tokenizer: Tokenizer, batch_size: int, 
     nw = cfg.data.num_workers
     return DataLoader(ds, batch_size=batch_size, shuffle=shuffle if sampler is None else False, sampler=sampler,
                       collate_fn=collate, num_workers=nw, generator=generator, persistent_workers=nw > 0)
+
+# %% ../nbs/01_data.ipynb #cd444c4e
+def check_splits(cfg: Config, splits=('train', 'val', 'test')) -> dict:
+    """Every split loads, has entries and has all its image files (not empty); a toy dataset also has the labels and
+    masks of its test studies. Returns the split sizes; a DataError names the split otherwise."""
+    d = cfg.data
+    path = d.annotation_path()
+    ann = load_annotation(path, d.dataset, splits=splits, strict=d.strict, n_views=d.n_views)
+    need = {'train': 'training', 'val': 'model selection', 'test': 'the test scores'}
+    for s in splits:
+        if not ann[s]: raise DataError(f'{path}: split {s!r} has no usable entries; {need.get(s, "it")} needs at least one study')
+    root = d.image_root()
+    for s in splits:
+        bad = []
+        for e in ann[s]:
+            for p in e['image_path']:
+                try: ok = (root / p).stat().st_size > 0
+                except OSError: ok = False
+                if not ok: bad.append((e['id'], root / p))
+        if bad: raise DataError(f'split {s!r}: {len(bad)} image file(s) missing or empty, e.g. {bad[0][1]} (entry {bad[0][0]!r}); '
+                                f'check the files and data.image_dir (the image root, now {root})')
+    if d.dataset == 'toy' and 'test' in splits:
+        labels, masks = Path(d.data_dir) / 'labels.json', Path(d.data_dir) / 'masks'
+        if not labels.is_file():
+            raise DataError(f'{labels} not found: the test scores of a toy dataset (CE F1, pointing) need the labels.json and '
+                            f'masks/ that `uar toy` writes; regenerate it (uar toy --out NEW_FOLDER) or set data.dataset')
+        have = _read_json(labels)
+        miss = [e['id'] for e in ann['test'] if e['id'] not in have or not (masks / f'{e["id"]}.npz').is_file()]
+        if miss: raise DataError(f"split 'test': {len(miss)} toy studies without labels ({labels}) or masks ({masks}/<id>.npz), "
+                                 f'e.g. {miss[0]!r}; regenerate the dataset with uar toy')
+    return {s: len(ann[s]) for s in splits}

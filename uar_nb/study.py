@@ -18,7 +18,8 @@ __all__ = ['DATASETS', 'STUDY_KEYS', 'FIGURE_KEYS', 'REQUIRED_KEYS', 'SMOKE_OVER
            'PAPER_RESULTS', 'VARIANT_LABELS', 'NOISE_K', 'NOISE_RULE', 'TARGETS', 'Study', 'StudyError',
            'epoch_overrides', 'run_config', 'load_study', 'smoke_data', 'setup_run', 'smoke_study', 'collect_runs',
            'aggregate', 'markdown_table', 'ablation_table', 'seed_noise_differences', 'variant_switches',
-           'study_targets', 'study_summary', 'notebooks_dir', 'run_one', 'run_study', 'format_summary']
+           'study_targets', 'study_summary', 'notebooks_dir', 'run_one', 'FolderLock', 'changed_runs',
+           'describe_changed', 'run_study', 'format_summary', 'StudyFailed', 'check_failures']
 
 # %% ../nbs/11_study.ipynb #f130d683
 DATASETS = ('toy', 'iu_xray', 'mimic_cxr')
@@ -120,10 +121,28 @@ def load_study(path) -> Study:
                variants=list(variants), seeds=list(seeds), epochs=int(d.get('epochs') or 0), device=str(d.get('device') or 'auto'),
                overrides=_as_overrides(d.get('overrides'), str(path)), figures=dict(d.get('figures') or {}),
                description=str(d.get('description') or ''), path=str(path))
+    _check_values(path, st)   # name, device, figure options: refused now, not deep inside a run
     for v in st.variants:   # every run's config builds now, or the study does not start
         try: st.config(v, st.seeds[0])
         except ConfigError as e: raise StudyError(f'{path}: variant {v!r}: {e}') from None
     return st
+
+# %% ../nbs/11_study.ipynb #11e6f00b
+def _check_values(path, st: Study) -> None:
+    "Beyond the keys: a name that stays inside the results folder, a device the kit runs on, figure options of the right type."
+    from uar_nb.train import check_device
+    n = st.name
+    if n in ('.', '..') or n.startswith('.') or '/' in n or '\\' in n or Path(n).is_absolute():
+        raise StudyError(f'{path}: name {n!r} must be a plain folder name (no "/", not starting with "."): the study writes '
+                         f'<results>/<name>/ and nothing outside it')
+    try: check_device(st.device)
+    except ValueError as e: raise StudyError(f'{path}: {e}') from None
+    f = st.figures
+    for k in ('n_similar', 'n_retrieval'):
+        if k in f and not (isinstance(f[k], int) and not isinstance(f[k], bool) and f[k] >= 1):
+            raise StudyError(f'{path}: figures.{k} must be a whole number >= 1, got {f[k]!r} ({type(f[k]).__name__})')
+    if f.get('words') is not None and not (isinstance(f['words'], list) and all(isinstance(w, str) for w in f['words'])):
+        raise StudyError(f'{path}: figures.words must be a list of words, e.g. [effusion, cardiomegaly], got {f["words"]!r}')
 
 # %% ../nbs/11_study.ipynb #db5583db
 SMOKE_OVERRIDES = ['model.d_model=32', 'model.n_heads=2', 'model.n_enc_layers=1', 'model.n_dec_layers=1', 'model.d_ff=64',
@@ -528,6 +547,59 @@ def run_one(study: Study, variant: str, seed: int, study_dir: Path, device: str 
     return {**rec, 'status': status, 'seconds': round(time.time() - t0, 1),
             **({} if status == 'done' else {'error': 'the notebook finished but the run folder is not complete'})}
 
+# %% ../nbs/11_study.ipynb #c8a06a28
+class FolderLock:
+    "Exclusive lock on a folder for one process (flock on `<folder>/.lock`, released by the OS when it ends); names the holder."
+    def __init__(self, folder, what: str = 'uar study'): self.path, self.what, self.f = Path(folder) / '.lock', what, None
+
+    def __enter__(self):
+        try: import fcntl
+        except ImportError: return self          # no flock on this platform (Windows): unlocked, as before
+        import socket
+        f = open(self.path, 'a+')
+        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.seek(0); holder = f.read().strip() or 'another process'; f.close()
+            raise StudyError(f'{self.path.parent} is in use by {holder}: two studies writing one results folder would delete '
+                             f"each other's runs. Wait for it to finish, or write to another --results folder") from None
+        f.seek(0); f.truncate()
+        f.write(f'pid {os.getpid()} on {socket.gethostname()} ({self.what}, since {time.strftime("%Y-%m-%d %H:%M:%S")})\n'); f.flush()
+        self.f = f
+        return self
+
+    def __exit__(self, *exc):
+        if self.f is not None: self.f.truncate(0); self.f.close(); self.f = None   # closing releases the lock
+
+
+def changed_runs(study: Study, study_dir) -> dict:
+    """run name -> why its complete run folder (with a checkpoint, so it would be skipped) may not be reused: the keys
+    its config differs in from the study's now, or that the study no longer has its variant or seed."""
+    from uar_nb.config import config_diff
+    from uar_nb.train import IGNORED_ON_RESUME, RunFolder
+    wanted = {study.run_name(v, s): (v, s) for v, s in study.runs()}
+    out = {}
+    for rj in sorted(Path(study_dir).glob('runs/*/run/run.json')):
+        run, name = RunFolder(rj.parent), rj.parent.parent.name
+        try:
+            if not (run.is_complete() and run.best.exists()): continue
+            old = Config.from_yaml(run.config)
+        except (ValueError, OSError) as e:
+            out[name] = f'its run.json or config.yaml is unreadable ({e})'; continue
+        if name not in wanted: out[name] = 'not a run of the study any more (its variant or seed was removed)'; continue
+        diff = {k: v for k, v in config_diff(old, study.config(*wanted[name])).items() if k not in IGNORED_ON_RESUME}
+        if diff: out[name] = '; '.join(f'{k}: {a!r} in the run, {b!r} now' for k, (a, b) in list(diff.items())[:6]) + \
+                             ('; ...' if len(diff) > 6 else '')
+    return out
+
+
+def describe_changed(study: Study, study_dir, changed: dict) -> str:
+    "The refusal `run_study` raises for `changed_runs`."
+    lines = [f'{study_dir}: {len(changed)} complete run(s) do not match the study {study.path} as it is now:']
+    lines += [f'  {n}: {why}' for n, why in changed.items()]
+    lines.append('Reusing them would put results of other settings into the table. Train them again with --rerun-changed '
+                 '(deletes these run folders first), restore the study file, or write to another --results folder.')
+    return '\n'.join(lines)
+
 # %% ../nbs/11_study.ipynb #31c04e41
 class _ThreadEnv:
     "Set environment variables for the kernels started inside the block, restore them after."
@@ -541,12 +613,15 @@ class _ThreadEnv:
 
 
 def run_study(path, jobs: int = 1, device: str | None = None, results_dir='results', quiet: bool = False,
-              nb_dir=None) -> dict:
+              nb_dir=None, rerun_changed: bool = False) -> dict:
     """Run every (variant, seed) of the study file `path` into `results_dir/<study>/runs/`, skipping complete runs and
-    recording failed ones, then the ablation table and alignment figures. Returns (and writes) summary.json."""
+    recording failed ones, then the ablation table and alignment figures. Returns (and writes) summary.json.
+    A complete run trained with another config than the study gives now is refused, naming the keys, unless
+    `rerun_changed` (then it is deleted and trained again)."""
     from tqdm.auto import tqdm
+    from uar_nb.train import check_device
     study = load_study(path)
-    if device: study.device = device
+    if device: study.device = check_device(device)
     data = Path(study.data_dir).expanduser().resolve()
     if not (data / 'annotation.json').exists():
         hint = f'generate it first: uar toy --out {study.data_dir}' if study.dataset == 'toy' else 'see the data section of the README'
@@ -556,42 +631,48 @@ def run_study(path, jobs: int = 1, device: str | None = None, results_dir='resul
     if nb_dir.parent in study_dir.parents:   # nbdev would export and test executed notebooks found under nbs/
         raise ValueError(f'results_dir={results_dir} is inside {nb_dir.parent}: executed notebooks must not land under nbs/; '
                          f'use results/ (the default)')
+    from uar_nb.data import check_splits
+    check_splits(study.config(study.variants[0], study.seeds[0]))   # a bad split fails now, not in every run
     study_dir.mkdir(parents=True, exist_ok=True)
-    jobs = max(1, int(jobs))
-    threads = max(1, (os.cpu_count() or 1) // jobs)
-    t0, records = time.time(), []
-    env = dict(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads, HF_HUB_OFFLINE=os.environ.get('HF_HUB_OFFLINE', '1'),
-               TOKENIZERS_PARALLELISM='false')
-    with _ThreadEnv(**env), ThreadPoolExecutor(max_workers=jobs) as pool:
-        futs = [pool.submit(run_one, study, v, s, study_dir, study.device, nb_dir) for v, s in study.runs()]
-        bar = tqdm(total=len(futs), desc=f'study {study.name}', unit='run', disable=quiet)
-        for f in as_completed(futs):
-            records.append(f.result())
-            bar.set_postfix({k: sum(r['status'] == k for r in records) for k in ('done', 'skipped', 'failed')}, refresh=False)
-            bar.update(1)
-        bar.close()
-    order = {r: i for i, r in enumerate(study.runs())}
-    records.sort(key=lambda r: order[(r['variant'], r['seed'])])
-    summary = {'study': study.name, 'study_file': str(study.path), 'study_dir': str(study_dir), 'jobs': jobs,
-               'runs': records, **{k: sum(r['status'] == k for r in records) for k in ('done', 'skipped', 'failed')}}
-    analyses = {}
-    if any(r['status'] in ('done', 'skipped') for r in records):
-        paper = study.dataset if study.dataset in PAPER_RESULTS else ''
-        jobs_ = [('ablation_table', {'study_dir': str(study_dir), 'paper': paper}),
-                 ('alignment_figures', {'study_dir': str(study_dir), **study.figures, 'words': list(study.figures.get('words') or []),
-                                        'device': 'cuda' if study.device.startswith('cuda') else 'cpu'})]
-        with _ThreadEnv(**{**env, 'OMP_NUM_THREADS': os.cpu_count() or 1, 'MKL_NUM_THREADS': os.cpu_count() or 1}):
-            for name, params in jobs_:
-                try:
-                    _execute(nb_dir / f'{name}.ipynb', study_dir / f'{name}.ipynb', params, study_dir)
-                    analyses[name] = {'status': 'done', 'notebook': str(study_dir / f'{name}.ipynb')}
-                except Exception as e:
-                    analyses[name] = {'status': 'failed', 'error': _error_of(e), 'notebook': str(study_dir / f'{name}.ipynb')}
-    summary.update(analyses=analyses, table=str(study_dir / 'table.md') if (study_dir / 'table.md').exists() else None,
-                   figures=sorted(str(p) for p in (study_dir / 'figures').glob('*.png')), seconds=round(time.time() - t0, 1))
-    (study_dir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
-    if not quiet: print(format_summary(summary))
-    return summary
+    with FolderLock(study_dir, f'uar study {study.path}'):   # one writer per results folder
+        changed = changed_runs(study, study_dir)
+        if changed and not rerun_changed: raise StudyError(describe_changed(study, study_dir, changed))
+        for name in changed: shutil.rmtree(study_dir / 'runs' / name)
+        jobs = max(1, int(jobs))
+        threads = max(1, (os.cpu_count() or 1) // jobs)
+        t0, records = time.time(), []
+        env = dict(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads, HF_HUB_OFFLINE=os.environ.get('HF_HUB_OFFLINE', '1'),
+                   TOKENIZERS_PARALLELISM='false')
+        with _ThreadEnv(**env), ThreadPoolExecutor(max_workers=jobs) as pool:
+            futs = [pool.submit(run_one, study, v, s, study_dir, study.device, nb_dir) for v, s in study.runs()]
+            bar = tqdm(total=len(futs), desc=f'study {study.name}', unit='run', disable=quiet)
+            for f in as_completed(futs):
+                records.append(f.result())
+                bar.set_postfix({k: sum(r['status'] == k for r in records) for k in ('done', 'skipped', 'failed')}, refresh=False)
+                bar.update(1)
+            bar.close()
+        order = {r: i for i, r in enumerate(study.runs())}
+        records.sort(key=lambda r: order[(r['variant'], r['seed'])])
+        summary = {'study': study.name, 'study_file': str(study.path), 'study_dir': str(study_dir), 'jobs': jobs,
+                   'runs': records, **{k: sum(r['status'] == k for r in records) for k in ('done', 'skipped', 'failed')}}
+        analyses = {}
+        if any(r['status'] in ('done', 'skipped') for r in records):
+            paper = study.dataset if study.dataset in PAPER_RESULTS else ''
+            jobs_ = [('ablation_table', {'study_dir': str(study_dir), 'paper': paper}),
+                     ('alignment_figures', {'study_dir': str(study_dir), **study.figures, 'words': list(study.figures.get('words') or []),
+                                            'device': 'cuda' if study.device.startswith('cuda') else 'cpu'})]
+            with _ThreadEnv(**{**env, 'OMP_NUM_THREADS': os.cpu_count() or 1, 'MKL_NUM_THREADS': os.cpu_count() or 1}):
+                for name, params in jobs_:
+                    try:
+                        _execute(nb_dir / f'{name}.ipynb', study_dir / f'{name}.ipynb', params, study_dir)
+                        analyses[name] = {'status': 'done', 'notebook': str(study_dir / f'{name}.ipynb')}
+                    except Exception as e:
+                        analyses[name] = {'status': 'failed', 'error': _error_of(e), 'notebook': str(study_dir / f'{name}.ipynb')}
+        summary.update(analyses=analyses, table=str(study_dir / 'table.md') if (study_dir / 'table.md').exists() else None,
+                       figures=sorted(str(p) for p in (study_dir / 'figures').glob('*.png')), seconds=round(time.time() - t0, 1))
+        (study_dir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
+        if not quiet: print(format_summary(summary))
+        return summary
 
 
 def format_summary(s: dict) -> str:
@@ -605,3 +686,20 @@ def format_summary(s: dict) -> str:
     lines.append(f"figures: {len(s['figures'])} PNG in {Path(s['study_dir']) / 'figures'}")
     lines.append(f"summary: {Path(s['study_dir']) / 'summary.json'}")
     return '\n'.join(lines)
+
+# %% ../nbs/11_study.ipynb #fb2e5c50
+class StudyFailed(RuntimeError):
+    "Some runs or analyses of a study failed; the table and figures hold what completed."
+
+
+def check_failures(s: dict) -> dict:
+    "The summary if nothing failed; else StudyFailed naming each failed run or analysis with the last line of its error."
+    last = lambda e: (str(e or '').strip().splitlines() or ['(no error recorded)'])[-1]
+    bad = [(r['run'], r) for r in s['runs'] if r['status'] == 'failed']
+    bad += [(n, a) for n, a in s.get('analyses', {}).items() if a['status'] == 'failed']
+    if not bad: return s
+    lines = [f"study {s['study']}: {s['failed']} of {len(s['runs'])} runs failed"
+             + (f", {len(bad) - s['failed']} analyses failed" if len(bad) > s['failed'] else '')
+             + f" (the table and figures hold what completed: {s['study_dir']})"]
+    lines += [f"  {name}: {last(r.get('error'))}  (see {r['notebook']})" for name, r in bad]
+    raise StudyFailed('\n'.join(lines))

@@ -13,8 +13,8 @@ from PIL import Image
 # %% auto #0
 __all__ = ['GENERATOR_VERSION', 'IMAGE_SIZE', 'VIEWS', 'FINDINGS', 'LOBES', 'SIZES', 'FINDING_WORDS', 'FINDING_COLORS',
            'study_rng', 'sample_patient', 'sample_findings', 'render_frontal', 'render_lateral', 'film', 'write_report',
-           'label_report', 'ToyStudy', 'study_id', 'make_study', 'anatomy_steps', 'split_sizes', 'generate_dataset',
-           'load_masks', 'load_labels', 'show_studies']
+           'label_report', 'ToyStudy', 'study_id', 'make_study', 'anatomy_steps', 'check_out_dir', 'split_sizes',
+           'generate_dataset', 'load_masks', 'load_labels', 'show_studies']
 
 # %% ../nbs/02_toydata.ipynb #2a6128be
 GENERATOR_VERSION = 'uar-toydata-1'
@@ -551,6 +551,14 @@ def anatomy_steps(seed: int = 0, index: int = 0, view: str = 'frontal') -> list[
     D, _, steps = render(P, F, FG, rng, layers=True)
     return [(k, np.clip(v / 0.75, 0, 1)) for k, v in steps.items()] + [('film', film(D, P, rng) / 255)]
 
+# %% ../nbs/02_toydata.ipynb #c1427c51
+def check_out_dir(out: Path) -> None:
+    "A folder to write a dataset into: new, or empty of dataset files. Writing over one would leave its other studies behind."
+    if out.exists() and not out.is_dir(): raise FileExistsError(f'--out {out} is a file: give a folder for the dataset')
+    old = [n for n in ('annotation.json', 'dataset.json', 'labels.json', 'images', 'masks') if (out / n).exists()]
+    if old: raise FileExistsError(f'{out} already holds a dataset ({", ".join(old)}): writing into it would mix its old studies '
+                                  f'with the new ones. Choose a new --out folder, or delete {out} first')
+
 # %% ../nbs/02_toydata.ipynb #bb3207de
 def _save_png(img: np.ndarray, path: Path):
     Image.fromarray(img, mode='L').save(path, format='PNG', optimize=False, compress_level=6)
@@ -583,6 +591,7 @@ def generate_dataset(out_dir, n: int = 1000, seed: int = 0, split=(0.7, 0.1, 0.2
     if int(n) < 1: raise ValueError(f'n={n!r}: the number of studies must be at least 1')
     n, seed, out = int(n), int(seed), Path(out_dir)
     sizes = split_sizes(n, split)
+    check_out_dir(out)   # never mixed with an older dataset
     names = ['train'] * sizes[0] + ['val'] * sizes[1] + ['test'] * sizes[2]
     (out / 'images').mkdir(parents=True, exist_ok=True); (out / 'masks').mkdir(exist_ok=True)
     t0, c0 = time.perf_counter(), time.process_time()

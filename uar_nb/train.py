@@ -16,16 +16,25 @@ from tqdm.auto import tqdm
 from .config import Config, get_config, apply_overrides
 
 # %% auto #0
-__all__ = ['IGNORED_ON_RESUME', 'resolve_device', 'seed_everything', 'git_commit', 'environment_info', 'atomic_write_text',
-           'Stage', 'plan_stages', 'PreparedData', 'load_or_fit_image_tokenizer', 'prepare_data', 'ShardedBatchSampler',
-           'epoch_seed', 'init_distributed', 'unwrap', 'to_device', 'autocast', 'make_optimizer', 'make_scheduler',
-           'train_one_epoch', 'generate_reports', 'reference_reports', 'RunFolder', 'save_checkpoint',
+__all__ = ['IGNORED_ON_RESUME', 'check_device', 'resolve_device', 'seed_everything', 'git_commit', 'environment_info',
+           'atomic_write_text', 'Stage', 'plan_stages', 'PreparedData', 'load_or_fit_image_tokenizer', 'prepare_data',
+           'ShardedBatchSampler', 'epoch_seed', 'init_distributed', 'unwrap', 'to_device', 'autocast', 'make_optimizer',
+           'make_scheduler', 'train_one_epoch', 'generate_reports', 'reference_reports', 'RunFolder', 'save_checkpoint',
            'load_trainer_state', 'score', 'check_same_config', 'start_run', 'loss_weights', 'describe_loss_weights',
            'toy_clinical_efficacy', 'validate', 'train', 'global_features', 'pointing_items', 'evaluate_test']
+
+# %% ../nbs/09_train.ipynb #de9f6cf4
+def check_device(name) -> str:
+    "`name` if the kit runs on it (auto, cpu, cuda, cuda:N, mps), else a ValueError that says what to use."
+    n = str(name).strip()
+    if n in ('auto', 'cpu', 'cuda', 'mps') or (n.startswith('cuda:') and n[5:].isdigit()): return n
+    hint = {'gpu': ' (a GPU is cuda)', 'tpu': ' (TPUs are not supported)'}.get(n.lower().split(':')[0], '')
+    raise ValueError(f'device {name!r} is not one the kit runs on{hint}: use auto, cpu, cuda or cuda:N (mps on Apple silicon)')
 
 # %% ../nbs/09_train.ipynb #069802ab
 def resolve_device(name: str = 'auto') -> torch.device:
     "'auto' -> cuda when available, else cpu. A CUDA request without a GPU is an error, not a silent CPU run."
+    check_device(name)
     if name == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     dev = torch.device(name)
     if dev.type == 'cuda' and not torch.cuda.is_available():
@@ -428,6 +437,7 @@ def _train(cfg: Config, run: RunFolder, resume: bool, device, rank: int, world: 
     from uar_nb.model import UARModel
     main, t_start = rank == 0, time.time()
     seed_everything(cfg.train.seed)
+    data.check_splits(cfg)   # every split usable before any training: fails in seconds, naming the split
     if main: prep = prepare_data(cfg, progress=not quiet)
     _barrier(world)
     if not main: prep = prepare_data(cfg, progress=False)  # reads the caches rank 0 built
@@ -500,6 +510,7 @@ def _train(cfg: Config, run: RunFolder, resume: bool, device, rank: int, world: 
     metrics = evaluate_test(cfg, run, prep, device, use_mask=(state['best'] or {}).get('use_mask', False), quiet=quiet)
     metrics.update({'selected': state['best'], 'best_per_stage': state['stage_best'], 'seconds': round(time.time() - t_start, 2)})
     run.write_json(run.metrics, metrics)
+    from uar_nb.inference import make_self_contained; make_self_contained(run.path)   # the run folder suffices for uar generate
     run.update_run(status='complete', finished=time.strftime('%Y-%m-%dT%H:%M:%S'))
     return metrics
 
