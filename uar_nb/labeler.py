@@ -16,11 +16,12 @@ from typing import Iterable, Mapping
 # %% auto #0
 __all__ = ['OBSERVATIONS', 'COMMON5', 'POSITIVE', 'NEGATIVE', 'UNCERTAIN', 'BLANK', 'PATHOLOGIES', 'TERMINATORS', 'PRE_NEGATION',
            'POST_NEGATION', 'SHORT_NEGATION', 'PRE_UNCERTAINTY', 'POST_UNCERTAINTY', 'ALTERNATIVES', 'PSEUDO_TRIGGERS',
-           'PARTIAL_NEGATION', 'FINDINGS', 'SURE_WHEN_SEEN', 'HINTS', 'NEGATED_ONLY', 'STATED_ONLY', 'OTHER_FINDINGS',
-           'ANATOMY', 'LARGE', 'BORDERLINE', 'NORMAL', 'STABLE', 'Mention', 'OTHER', 'ReportRow', 'IU_DIR',
-           'DEVELOPMENT', 'sentences', 'clauses', 'context', 'size_status', 'LabelerError', 'mentions', 'label_report',
-           'label_reports', 'LabelerWarning', 'read_reports', 'write_labels', 'read_labels', 'label_file', 'agreement',
-           'iu_agreement', 'agreement_table', 'agreement_figure', 'labelling_speed', 'write_iu_agreement']
+           'PARTIAL_NEGATION', 'DOUBLE_NEGATION', 'FINDINGS', 'SURE_WHEN_SEEN', 'HINTS', 'NEGATED_ONLY', 'STATED_ONLY',
+           'OTHER_FINDINGS', 'ANATOMY', 'LARGE', 'BORDERLINE', 'NORMAL', 'STABLE', 'Mention', 'OTHER', 'ReportRow',
+           'IU_DIR', 'DEVELOPMENT', 'sentences', 'clauses', 'context', 'size_status', 'LabelerError', 'mentions',
+           'label_report', 'label_reports', 'LabelerWarning', 'read_reports', 'write_labels', 'read_labels',
+           'label_file', 'agreement', 'iu_agreement', 'agreement_table', 'agreement_figure', 'labelling_speed',
+           'write_iu_agreement']
 
 # %% ../nbs/08a_labeler.ipynb #c4b1cb0c
 OBSERVATIONS = ['Enlarged Cardiomediastinum', 'Cardiomegaly', 'Lung Opacity', 'Lung Lesion', 'Edema', 'Consolidation',
@@ -66,10 +67,13 @@ POST_UNCERTAINTY = [r'(?:is|are)? ?(?:not|cannot be|can not be) (?:\w+ )?(?:excl
 ALTERNATIVES = [r'or', r'and/or', r'versus', r'vs']
 PSEUDO_TRIGGERS = [r'to suggest', r'no (?:significant |interval )?change', r'not only', r'no increase', r'not certain whether']
 PARTIAL_NEGATION = [r'displaced']
+DOUBLE_NEGATION = [r'can ?not (?:be )?(?:\w+ )?(?:exclude\w*|ruled? out)', r'not (?:be )?(?:\w+ )?(?:excluded|ruled out)']
 
 _PRE_NEG, _POST_NEG, _SHORT_NEG = _alt(PRE_NEGATION), _alt(POST_NEGATION), _alt(SHORT_NEGATION)
 _PRE_UNC, _POST_UNC = _alt(PRE_UNCERTAINTY), _alt(POST_UNCERTAINTY)
 _ALTERNATIVE, _PSEUDO, _PARTIAL = _alt(ALTERNATIVES), _alt(PSEUDO_TRIGGERS), _alt(PARTIAL_NEGATION)
+_DOUBLE_NEG = _alt(DOUBLE_NEGATION)
+_blank = lambda rx, text: rx.sub(lambda m: ' ' * len(m.group()), text)   # same length: the offsets stay valid
 
 def _last(rx: re.Pattern, text: str):
     "The last match of rx in text (the trigger nearest to a mention that follows), or None."
@@ -79,9 +83,9 @@ def _last(rx: re.Pattern, text: str):
 
 def context(clause: str, start: int, end: int, alternatives: bool = True) -> int:
     "Status (POSITIVE / NEGATIVE / UNCERTAIN) of the mention clause[start:end] from the triggers around it."
-    c = _PSEUDO.sub(lambda m: ' ' * len(m.group()), clause)      # same length: the offsets stay valid
+    c = _blank(_PSEUDO, clause)
     before, after = c[:start], c[end:].split(',')[0]
-    neg = _last(_PRE_NEG, before)
+    neg = _last(_PRE_NEG, _blank(_DOUBLE_NEG, before))            # the 'not' of 'can not exclude' is no negation
     if neg is None:                                               # short scope: 'removal of the tube' reaches 40 characters
         short = _last(_SHORT_NEG, before[-40:])
         neg = short and (len(before[:-40]) + short.start(), len(before[:-40]) + short.end())
