@@ -101,9 +101,10 @@ def test_committed_toy_table_reproduces(tmp_path):
         pytest.skip('results/toy/table.csv is absent: run `make study` (and commit results/toy) to check it')
     from uar_nb.study import ablation_table
     copy = tmp_path / 'toy'
-    for f in committed.glob('runs/*/run/*.json'):
+    for f in committed.glob('runs/*/run/*.json*'):   # metrics.json, run.json, test_reports.jsonl (distinct reports)
         dst = copy / f.relative_to(committed); dst.parent.mkdir(parents=True, exist_ok=True); shutil.copy(f, dst)
     assert list(copy.glob('runs/*/run/metrics.json')), 'results/toy/runs/*/run/metrics.json are not committed'
     ablation_table(copy)
     assert (copy / 'table.csv').read_text() == (committed / 'table.csv').read_text()
     assert (copy / 'table.md').read_text() == (committed / 'table.md').read_text()
+    assert (copy / 'summary.md').read_text() == (committed / 'summary.md').read_text()

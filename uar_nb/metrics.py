@@ -23,7 +23,8 @@ __all__ = ['METRIC_KEYS', 'JRE_HINT', 'PROTOCOLS', 'CHEXBERT_LABELS', 'CHEXBERT_
            'prepare_r2gen', 'prepare_coco', 'score_texts', 'PredictionsError', 'dataset_defaults', 'read_predictions',
            'score_predictions', 'ce_scores', 'toy_ce', 'chexbert_labels', 'chexbert_labels4', 'binarize_labels',
            'ce_masked', 'clinical_efficacy', 'report_ce', 'similarity_matrix', 'retrieval_metrics', 'mask_to_tokens',
-           'pointing_score', 'pointing_game']
+           'pointing_score', 'pointing_game', 'bootstrap_ci', 'finding_sets', 'finding_retrieval', 'pointing_interval',
+           'distinct_reports', 'mean_pairwise_cosine']
 
 # %% ../nbs/08_metrics.ipynb #4af11afb
 METRIC_KEYS = ('BLEU_1', 'BLEU_2', 'BLEU_3', 'BLEU_4', 'METEOR', 'ROUGE_L', 'CIDEr')
@@ -422,3 +423,73 @@ def pointing_game(items: Iterable[dict]) -> dict:
     return {'hits': hits, 'total': total, 'score': hits / total if total else float('nan'),
             'chance': float(np.mean(ch)) if ch else float('nan'), 'reports': len(items),
             'per_finding': {f: {'hits': h, 'total': n, 'score': h / n} for f, (h, n) in sorted(per.items())}}
+
+# %% ../nbs/08_metrics.ipynb #7fa0ba92
+def bootstrap_ci(values, weights=None, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> list[float]:
+    """Percentile bootstrap interval [lo, hi] of mean(values) over independent units (e.g. test queries) or, with
+    `weights`, of sum(values) / sum(weights), resampling whole units. Seeded: the same input gives the same interval."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    w = np.ones_like(v) if weights is None else np.asarray(weights, dtype=np.float64).ravel()
+    if v.shape != w.shape: raise ValueError(f'bootstrap_ci: {v.size} values but {w.size} weights; give one weight per value')
+    if not 0 < level < 1: raise ValueError(f'bootstrap_ci: level={level} must lie strictly between 0 and 1 (e.g. 0.95)')
+    if n_boot < 1: raise ValueError(f'bootstrap_ci: n_boot={n_boot}; use at least 1 (1000 is usual)')
+    if not v.size or not w.sum() > 0: return [float('nan'), float('nan')]   # nothing to resample
+    idx = np.random.default_rng(seed).integers(0, v.size, size=(n_boot, v.size))
+    num, den = v[idx].sum(1), w[idx].sum(1)
+    stat = num[den > 0] / den[den > 0]     # a resample without any weight has no ratio: left out
+    lo, hi = np.quantile(stat, [(1 - level) / 2, (1 + level) / 2])
+    return [float(lo), float(hi)]
+
+# %% ../nbs/08_metrics.ipynb #720056c9
+def finding_sets(labels: Mapping[str, Mapping[str, int]], ids: Iterable[str], findings: list[str]) -> list[frozenset]:
+    "Each id's set of present findings (labels[id][finding] truthy), in the order of `ids`; an id without labels is an error."
+    labels = {str(k): v for k, v in labels.items()}
+    ids = [str(i) for i in ids]
+    missing = [i for i in ids if i not in labels]
+    if missing: raise KeyError(f'finding_sets: {len(missing)} id(s) have no labels: {_ids_msg(missing)}')
+    return [frozenset(f for f in findings if labels[i].get(f)) for i in ids]
+
+
+def finding_retrieval(img, txt, sets: list, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
+    """Finding-aware image -> report retrieval: row i of img and txt is study i, sets[i] its finding set. A query is a
+    hit when its top-1 report (cosine; a tie is shared) states exactly its findings. R@1 with a bootstrap interval over
+    queries, `chance` (a random report), `constant` (always a report of the most common set) and `above_chance`."""
+    sim = similarity_matrix(img, txt)
+    n = sim.shape[0]
+    if sim.shape[1] != n or len(sets) != n:
+        raise ValueError(f'finding_retrieval: {n} images, {sim.shape[1]} reports and {len(sets)} finding sets: need one of each per study')
+    code = {s: k for k, s in enumerate(dict.fromkeys(map(frozenset, sets)))}
+    c = np.array([code[frozenset(s)] for s in sets])
+    same = c[:, None] == c[None, :]                  # (N, N): report j states query i's findings
+    top = sim >= sim.max(1, keepdims=True)           # the top-1 report(s) of each query
+    hits = (same & top).sum(1) / top.sum(1)
+    chance = float(same.mean(1).mean())
+    ci = bootstrap_ci(hits, n_boot=n_boot, seed=seed, level=level)
+    return {'R@1': float(hits.mean()), 'ci': ci, 'level': level, 'chance': chance,
+            'constant': float(np.bincount(c).max() / n), 'above_chance': bool(ci[0] > chance), 'n': int(n),
+            'finding_sets': len(code), 'n_boot': n_boot, 'seed': seed}
+
+# %% ../nbs/08_metrics.ipynb #18de128f
+def pointing_interval(items: Iterable[dict], n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
+    "Bootstrap interval of the pooled pointing score of `pointing_score` results, resampling whole reports."
+    items = list(items)
+    ci = bootstrap_ci([it['hits'] for it in items], [it['total'] for it in items], n_boot=n_boot, seed=seed, level=level)
+    return {'ci': ci, 'level': level, 'n_boot': n_boot, 'seed': seed, 'unit': 'report'}
+
+
+def distinct_reports(reports: Mapping[str, str] | Iterable[str]) -> dict:
+    "How many different reports (whitespace-normalised) among n, and the share of the most common one."
+    from collections import Counter
+    texts = [' '.join(str(t).split()) for t in (reports.values() if isinstance(reports, Mapping) else reports)]
+    if not texts: raise ValueError('distinct_reports: no reports given')
+    counts = Counter(texts)
+    return {'distinct': len(counts), 'n': len(texts), 'most_common_share': counts.most_common(1)[0][1] / len(texts)}
+
+
+def mean_pairwise_cosine(x) -> float:
+    "Mean cosine similarity over all pairs i != j of the rows of x (N, d): near 1 = collapsed onto one direction."
+    x = _np(x)
+    if x.ndim != 2 or len(x) < 2: raise ValueError(f'mean_pairwise_cosine: need (N >= 2, d) features, got shape {x.shape}')
+    u = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    s = u.sum(0)
+    return float((s @ s - (u * u).sum()) / (len(u) * (len(u) - 1)))

@@ -14,10 +14,11 @@ import yaml
 from .config import Config, ConfigError, PRESETS, VARIANTS, get_config
 
 # %% auto #0
-__all__ = ['DATASETS', 'STUDY_KEYS', 'FIGURE_KEYS', 'REQUIRED_KEYS', 'SMOKE_OVERRIDES', 'METRICS', 'PAPER_SOURCE',
-           'PAPER_RESULTS', 'VARIANT_LABELS', 'Study', 'StudyError', 'epoch_overrides', 'run_config', 'load_study',
-           'smoke_data', 'setup_run', 'smoke_study', 'collect_runs', 'aggregate', 'markdown_table', 'ablation_table',
-           'notebooks_dir', 'run_one', 'run_study', 'format_summary']
+__all__ = ['DATASETS', 'STUDY_KEYS', 'FIGURE_KEYS', 'REQUIRED_KEYS', 'SMOKE_OVERRIDES', 'METRICS', 'DIAGNOSTICS', 'PAPER_SOURCE',
+           'PAPER_RESULTS', 'VARIANT_LABELS', 'NOISE_K', 'NOISE_RULE', 'TARGETS', 'Study', 'StudyError',
+           'epoch_overrides', 'run_config', 'load_study', 'smoke_data', 'setup_run', 'smoke_study', 'collect_runs',
+           'aggregate', 'markdown_table', 'ablation_table', 'seed_noise_differences', 'variant_switches',
+           'study_targets', 'study_summary', 'notebooks_dir', 'run_one', 'run_study', 'format_summary']
 
 # %% ../nbs/11_study.ipynb #f130d683
 DATASETS = ('toy', 'iu_xray', 'mimic_cxr')
@@ -114,7 +115,8 @@ def load_study(path) -> Study:
         raise StudyError(f'{path}: seeds must be a non-empty list of integers, got {d["seeds"]!r}')
     if len(set(variants)) != len(variants) or len(set(seeds)) != len(seeds):
         raise StudyError(f'{path}: variants and seeds must not repeat ({variants}, {seeds})')
-    st = Study(name=str(d.get('name') or path.stem), dataset=d['dataset'], data_dir=str(d['data_dir']), preset=d['preset'],
+    st = Study(name=str(d.get('name') or path.stem), dataset=d['dataset'], preset=d['preset'],
+               data_dir=str(Path(str(d['data_dir'])).expanduser().resolve()),   # now: papermill chdirs per run thread
                variants=list(variants), seeds=list(seeds), epochs=int(d.get('epochs') or 0), device=str(d.get('device') or 'auto'),
                overrides=_as_overrides(d.get('overrides'), str(path)), figures=dict(d.get('figures') or {}),
                description=str(d.get('description') or ''), path=str(path))
@@ -171,11 +173,20 @@ METRICS = {   # table column -> where it lives in metrics.json
     'METEOR': ('test', 'METEOR'), 'ROUGE-L': ('test', 'ROUGE_L'), 'CIDEr': ('test', 'CIDEr'),
     'CE F1': ('ce', 'micro', 'f1'), 'Pointing': ('pointing', 'score'),
     'R@1': ('retrieval', 'R@1'), 'MedR': ('retrieval', 'median_rank'),
+    # is the method at work? (the second table of table.md; lo/hi = the run's bootstrap 95% interval over test studies)
+    'Distinct': ('distinct_reports', 'distinct'), 'CE F1 greedy': ('greedy', 'ce', 'micro', 'f1'),
+    'B4 greedy': ('greedy', 'test', 'BLEU_4'), 'FR@1': ('finding_retrieval', 'R@1'), 'FR@1 lo': ('finding_retrieval', 'ci', 0),
+    'FR@1 hi': ('finding_retrieval', 'ci', 1), 'FR@1 chance': ('finding_retrieval', 'chance'),
+    'Pointing lo': ('pointing', 'ci', 0), 'Pointing hi': ('pointing', 'ci', 1), 'Pointing chance': ('pointing', 'chance'),
+    'cos img': ('feature_cosine', 'image'), 'cos txt': ('feature_cosine', 'text'),
 }
+DIAGNOSTICS = ('Distinct', 'CE F1 greedy', 'B4 greedy', 'FR@1', 'FR@1 lo', 'FR@1 hi', 'FR@1 chance', 'Pointing lo',
+               'Pointing hi', 'Pointing chance', 'cos img', 'cos txt')   # METRICS shown in the second table
 
 
 def _get(d, keys):
     for k in keys:
+        if isinstance(d, list) and isinstance(k, int) and k < len(d): d = d[k]; continue   # e.g. ('ci', 0)
         if not isinstance(d, dict) or k not in d: return float('nan')
         d = d[k]
     return float(d) if d is not None else float('nan')
@@ -197,10 +208,15 @@ def collect_runs(study_dir):
         row = {'variant': m.get('variant', info.get('variant')), 'seed': int(m.get('seed', info.get('seed', 0))),
                'run': run.parent.name}
         row.update({c: _get(m, keys) for c, keys in METRICS.items()})
+        row['n_test'] = m.get('n_test', float('nan'))
+        if (run / 'test_reports.jsonl').exists():   # what the run wrote (older runs' metrics.json did not count it)
+            from uar_nb.metrics import distinct_reports
+            reports = [json.loads(l) for l in (run / 'test_reports.jsonl').read_text().splitlines() if l.strip()]
+            row['Distinct'], row['n_test'] = float(distinct_reports([r['generated'] for r in reports])['distinct']), len(reports)
         sel = m.get('selected') or {}
         row['selected'] = f"{sel.get('stage', '?')}@{sel.get('epoch', '?')}"
         rows.append(row)
-    df = pd.DataFrame(rows, columns=['variant', 'seed', 'run', *METRICS, 'selected'])
+    df = pd.DataFrame(rows, columns=['variant', 'seed', 'run', *METRICS, 'n_test', 'selected'])
     if len(df):
         df = df.sort_values(['variant', 'seed'], key=lambda s: s.map(_variant_order) if s.name == 'variant' else s)
     return df.reset_index(drop=True)
@@ -244,6 +260,7 @@ def aggregate(runs) -> 'pd.DataFrame':
     for v, g in runs.groupby('variant', sort=False):
         row = {'variant': v, 'n_seeds': len(g), 'seeds': ' '.join(map(str, sorted(g['seed'])))}
         if 'selected' in g: row['selected'] = ', '.join(g.sort_values('seed')['selected'])   # stage@epoch per seed
+        if 'n_test' in g and g['n_test'].notna().any(): row['n_test'] = int(g['n_test'].max())
         for c in metrics:
             x = g[c].dropna()
             row[f'{c}_mean'] = float(x.mean()) if len(x) else float('nan')
@@ -261,7 +278,8 @@ def _fmt(mean: float, std: float, digits: int) -> str:
 def markdown_table(agg, paper: dict | None = None, title: str = '') -> str:
     """The aggregated table as GitHub markdown; with `paper`, a second table: for each metric the paper reports,
     `ours (paper, ours - paper)`."""
-    metrics = [c[:-5] for c in agg.columns if c.endswith('_mean')]
+    diag = [c[:-5] for c in agg.columns if c.endswith('_mean') and c[:-5] in DIAGNOSTICS]
+    metrics = [c[:-5] for c in agg.columns if c.endswith('_mean') and c[:-5] not in DIAGNOSTICS]
     label = lambda v: VARIANT_LABELS.get(v, v)
     def table(head, rows): return ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)] + ['| ' + ' | '.join(r) + ' |' for r in rows]
     sel = 'selected' in agg
@@ -279,11 +297,40 @@ def markdown_table(agg, paper: dict | None = None, title: str = '') -> str:
                 cells.append('-' if m != m else f'{m:.3f}' if p is None else f'{m:.3f} ({p:.3f}, {m - p:+.3f})')
             rows.append([label(r['variant'])] + cells)
         lines += ['', '#### vs the paper: ours (paper, ours - paper)', ''] + table(['variant', *cmp], rows)
+    if diag:
+        cols = _diagnostic_columns(agg, diag)
+        lines += ['', '#### Is the method at work? (mean ± std over seeds; [95% CI] = the runs\' bootstrap bounds, averaged)', '']
+        lines += table(['variant', *cols], [[label(r['variant'])] + [f(r) for f in cols.values()] for _, r in agg.iterrows()])
     return '\n'.join(lines) + '\n'
 
 
+def _diagnostic_columns(agg, diag: list) -> dict:
+    "header -> cell formatter of the second table: distinct / n, greedy decoding, FR@1 and pointing intervals, cosines."
+    nan = float('nan')
+    mean = lambda r, c: r.get(f'{c}_mean', nan)
+    fmt = lambda c, digits: (lambda r: _fmt(mean(r, c), r.get(f'{c}_std', nan), digits))
+    def ci(c, value=True):
+        def cell(r):
+            m, lo, hi = mean(r, c), mean(r, f'{c} lo'), mean(r, f'{c} hi')
+            if lo != lo: return '-' if m != m or not value else f'{m:.3f}'
+            return (f'{m:.3f} ' if value else '') + f'[{lo:.3f}, {hi:.3f}]'
+        return cell
+    cols = {}
+    if 'Distinct' in diag:
+        cols['distinct / n'] = lambda r: fmt('Distinct', 1)(r) + (f" / {int(r['n_test'])}" if r.get('n_test', nan) == r.get('n_test', nan) else '')
+    for c in ('CE F1 greedy', 'B4 greedy'):
+        if c in diag: cols[c] = fmt(c, 3)
+    if 'FR@1' in diag: cols['FR@1 [95% CI]'] = ci('FR@1')
+    if 'FR@1 chance' in diag: cols['FR@1 chance'] = fmt('FR@1 chance', 3)
+    if 'Pointing lo' in diag: cols['Pointing 95% CI'] = ci('Pointing', value=False)
+    if 'Pointing chance' in diag: cols['Pointing chance'] = fmt('Pointing chance', 3)
+    for c in ('cos img', 'cos txt'):
+        if c in diag: cols[c] = fmt(c, 4)
+    return cols
+
+
 def ablation_table(study_dir, paper=None, out_dir=None) -> tuple:
-    """Aggregate a study's complete run folders into (DataFrame, markdown); writes table.csv and table.md into
+    """Aggregate a study's complete run folders into (DataFrame, markdown); writes table.csv, table.md and summary.md into
     `out_dir` (default: the study folder). `paper`: 'iu_xray' / 'mimic_cxr' (from PAPER_RESULTS) or a dict."""
     study_dir = Path(study_dir)
     runs = collect_runs(study_dir)
@@ -295,6 +342,14 @@ def ablation_table(study_dir, paper=None, out_dir=None) -> tuple:
     if 'CE F1_mean' in agg: notes.append('CE F1: micro F1 of the toy generator labels vs the rule labeler on the generated reports.')
     if 'Pointing_mean' in agg: notes.append('Pointing: share of finding words whose attention argmax falls in the finding mask.')
     if 'R@1_mean' in agg: notes.append('R@1 / MedR: image->report retrieval with the global features (test split).')
+    if 'Distinct_mean' in agg: notes.append('distinct / n: different reports written for the n test studies (test_reports.jsonl).')
+    if 'CE F1 greedy_mean' in agg: notes.append('CE F1 / B4 greedy: the same checkpoint decoded greedily (the main table: beam search).')
+    if 'FR@1_mean' in agg: notes.append('FR@1: finding-aware retrieval, a hit = the top-1 report states the image\'s finding set; '
+                                        'chance = the probability that a random report does (08_metrics).')
+    if 'Pointing chance_mean' in agg: notes.append('Pointing chance: share of visual tokens inside the finding mask, averaged like the score; '
+                                                   'its 95% CI resamples whole reports.')
+    if 'cos img_mean' in agg: notes.append('cos img / cos txt: mean pairwise cosine of the pooled global features on the test split '
+                                           '(near 1: collapsed onto one direction).')
     if 'selected' in agg: notes.append('selected: the checkpoint each seed reports, stage@epoch, chosen on validation '
                                        '(two-stage variants select within stage 2 unless train.select_across_stages).')
     if paper: notes.append(f'Paper: {PAPER_SOURCE}; Δ = ours - paper.')
@@ -302,7 +357,127 @@ def ablation_table(study_dir, paper=None, out_dir=None) -> tuple:
     out = Path(out_dir or study_dir); out.mkdir(parents=True, exist_ok=True)
     agg.to_csv(out / 'table.csv', index=False, float_format='%.6f')
     (out / 'table.md').write_text(md)
+    (out / 'summary.md').write_text(study_summary(runs, agg, study_dir))
     return agg, md
+
+# %% ../nbs/11_study.ipynb #e6b0dafd
+NOISE_K = 2.0   # a difference counts when |mean_a - mean_b| > NOISE_K x pooled seed std
+NOISE_RULE = ('a difference between two variants is larger than seed noise when |mean_a - mean_b| > 2 x s_p, '
+              's_p = sqrt((s_a^2 + s_b^2) / 2) the pooled sample std over seeds; it needs >= 2 seeds of each variant. '
+              'Where the seeds agree exactly (s_p = 0) any difference counts. Two or three seeds give a rough s_p: '
+              'the rule filters the obvious noise, it is not a significance test')
+TARGETS = {'base_ce': 0.6, 'lsu_ce': 0.5, 'distinct': 20}
+
+
+def seed_noise_differences(agg, k: float = NOISE_K) -> list[dict]:
+    """Every metric of the aggregated table (not its interval bounds or chance levels) and every pair of variants in
+    table order: the means, their difference b - a, the pooled seed std and `larger` (None: fewer than 2 seeds)."""
+    nan = float('nan')
+    metrics = [c[:-5] for c in agg.columns if c.endswith('_mean') and not c[:-5].endswith((' lo', ' hi', ' chance'))]
+    rows, out = agg.to_dict('records'), []
+    for c in metrics:
+        for i, a in enumerate(rows):
+            for b in rows[i + 1:]:
+                ma, mb = a.get(f'{c}_mean', nan), b.get(f'{c}_mean', nan)
+                if ma != ma or mb != mb: continue
+                sa, sb = a.get(f'{c}_std', nan), b.get(f'{c}_std', nan)
+                sp = math.sqrt((sa ** 2 + sb ** 2) / 2) if sa == sa and sb == sb else nan
+                out.append({'metric': c, 'a': a['variant'], 'b': b['variant'], 'mean_a': ma, 'mean_b': mb, 'diff': mb - ma,
+                            'pooled_std': sp, 'larger': None if sp != sp else bool(abs(mb - ma) > max(k * sp, 1e-12))})
+    return out
+
+
+def variant_switches(runs, study_dir=None) -> dict:
+    "variant -> {'lsu', 'l_global', 'tir'}: from one of its runs' config.yaml, else from the variant's definition."
+    out = {}
+    for _, r in runs.iterrows():
+        v = r['variant']
+        if v in out: continue
+        f = Path(study_dir or '.') / 'runs' / r['run'] / 'run' / 'config.yaml'
+        if f.exists(): cfg = Config.from_yaml(f)
+        elif v in VARIANTS: cfg = get_config('toy', v)
+        else: continue
+        out[v] = {'lsu': cfg.model.visual_encoder == 'lsu', 'l_global': cfg.train.lambda_global > 0, 'tir': bool(cfg.model.tir)}
+    return out
+
+
+def _short(v: str) -> str: return f'({v})' if len(v) == 1 else v   # (a)-(f) as the paper writes them
+
+
+def _status(ok, *values) -> str:
+    return 'n/a' if not values or any(x != x for x in values) else ('PASS' if ok else 'MISS')
+
+
+def study_targets(runs, agg, switches: dict) -> list[tuple[str, str, str]]:
+    "(target, PASS / MISS / n/a, the numbers) for each target of the main study; means over seeds unless said."
+    nan, label = float('nan'), _short
+    mean = {r['variant']: r for r in agg.to_dict('records')}
+    ce = lambda v: mean.get(v, {}).get('CE F1_mean', nan)
+    out = []
+    b = ce('BASE')
+    out.append((f"BASE test CE micro-F1 >= {TARGETS['base_ce']}", _status(b >= TARGETS['base_ce'], b),
+                'no BASE row' if 'BASE' not in mean else f'BASE {b:.3f}'))
+    lsu = [v for v in mean if switches.get(v, {}).get('lsu')]
+    vals = [ce(v) for v in lsu]
+    out.append((f"every LSU row's test CE micro-F1 >= {TARGETS['lsu_ce']}", _status(all(x >= TARGETS['lsu_ce'] for x in vals), *vals),
+                '; '.join(f'{label(v)} {x:.3f}' for v, x in zip(lsu, vals)) or 'no LSU row'))
+    dist = runs.dropna(subset=['Distinct']) if 'Distinct' in runs else runs.iloc[:0]
+    low = dist[dist['Distinct'] < TARGETS['distinct']]
+    fewest = dist.sort_values('Distinct', kind='stable').iloc[0] if len(dist) else None
+    out.append((f"no run writes fewer than {TARGETS['distinct']} distinct test reports", _status(not len(low), *([1] if len(dist) else [])),
+                'not measured' if fewest is None else f"fewest: {fewest['run']} {fewest['Distinct']:.0f}/{fewest['n_test']:.0f}; "
+                f"{len(low)} of {len(dist)} runs below {TARGETS['distinct']}" + (f" ({', '.join(low['run'])})" if len(low) else '')))
+    lg = [v for v in mean if switches.get(v, {}).get('l_global')]
+    cells, oks, vals = [], [], []
+    for v in lg:
+        for _, r in runs[runs['variant'] == v].iterrows():
+            lo, hi, ch = r.get('FR@1 lo', nan), r.get('FR@1 hi', nan), r.get('FR@1 chance', nan)
+            vals += [lo, ch]; oks.append(lo > ch)
+            cells.append(f"{r['run']} {r.get('FR@1', nan):.3f} [{lo:.3f}, {hi:.3f}] vs chance {ch:.3f}")
+    measured = any(x == x for x in vals)
+    out.append(("every L_global row's finding-aware R@1 95% CI lies above chance (each seed)",
+                _status(all(oks), *(vals if measured else [nan])),
+                ('; '.join(cells) if measured else 'not measured in these runs') if lg else 'no L_global row'))
+    return out
+
+
+def study_summary(runs, agg, study_dir=None, k: float = NOISE_K) -> str:
+    "summary.md of a study: its targets (PASS/MISS), the differences larger than seed noise, and the diagnostics."
+    nan, label = float('nan'), _short
+    name = Path(study_dir).name if study_dir else 'study'
+    seeds = sorted(set(int(s) for s in runs['seed']))
+    lines = [f'# Summary of study `{name}`', '',
+             f'Generated by `uar_nb.study.study_summary` from {len(runs)} complete run folders (seeds {seeds}); the numbers '
+             f'are in table.md. Means over seeds, test split.', '', '## Targets', '', '| target | status | numbers |', '|---|---|---|']
+    lines += [f'| {t} | {s} | {n} |' for t, s, n in study_targets(runs, agg, variant_switches(runs, study_dir))]
+    diffs = seed_noise_differences(agg, k)
+    lines += ['', '## Differences larger than seed noise', '', f'Rule: {NOISE_RULE}.', '']
+    for c in dict.fromkeys(x['metric'] for x in diffs):
+        dc = [x for x in diffs if x['metric'] == c]
+        big = [x for x in dc if x['larger']]
+        unjudged = sum(x['larger'] is None for x in dc)
+        txt = '; '.join(f"{label(x['b'] if x['diff'] > 0 else x['a'])} > {label(x['a'] if x['diff'] > 0 else x['b'])} by "
+                        f"{abs(x['diff']):.3g} (2 s_p = {k * x['pooled_std']:.3g})" for x in big) or 'none'
+        lines.append(f'- **{c}**: {txt}' + (f' ({unjudged} of {len(dc)} pairs cannot be judged: fewer than 2 seeds with a value)' if unjudged else ''))
+    if not diffs: lines.append('- no metric has values for two variants')
+    mean = {r['variant']: r for r in agg.to_dict('records')}
+    g = lambda v, c: mean[v].get(f'{c}_mean', nan)
+    lines += ['', '## Diagnostics', '']
+    if any(g(v, 'CE F1 greedy') == g(v, 'CE F1 greedy') for v in mean):
+        lines.append('- CE F1, beam search / greedy: ' + '; '.join(f"{label(v)} {g(v, 'CE F1'):.3f} / {g(v, 'CE F1 greedy'):.3f}" for v in mean))
+    sw = variant_switches(runs, study_dir)
+    for v in [v for v in mean if sw.get(v, {}).get('tir')]:
+        if 'e' not in mean or g(v, 'Pointing') != g(v, 'Pointing'): continue
+        x = next((x for x in diffs if x['metric'] == 'Pointing' and {x['a'], x['b']} == {'e', v}), None)
+        verdict = {None: 'cannot be judged (fewer than 2 seeds with a value)', True: 'larger than seed noise', False: 'within seed noise'}[x['larger'] if x else None]
+        lines.append(f"- Does TIR move the pointing game? {label(v)} {g(v, 'Pointing'):.3f} vs (e) {g('e', 'Pointing'):.3f} "
+                     f"(chance {g(v, 'Pointing chance'):.3f}): {verdict}")
+    if any(g(v, 'cos img') == g(v, 'cos img') for v in mean):
+        lines.append('- Mean pairwise cosine of the pooled global features (image / text; above 0.99 = collapsed): ' +
+                     '; '.join(f"{label(v)} {g(v, 'cos img'):.4f} / {g(v, 'cos txt'):.4f}" +
+                               (' (collapsed)' if max(g(v, 'cos img'), g(v, 'cos txt')) > 0.99 else '') for v in mean))
+    if lines[-1] == '': lines.append('- not measured in these runs')
+    return '\n'.join(lines) + '\n'
 
 # %% ../nbs/11_study.ipynb #a64bff48
 def notebooks_dir() -> Path:

@@ -21,7 +21,7 @@ __all__ = ['IGNORED_ON_RESUME', 'resolve_device', 'seed_everything', 'git_commit
            'epoch_seed', 'init_distributed', 'unwrap', 'to_device', 'autocast', 'make_optimizer', 'make_scheduler',
            'train_one_epoch', 'generate_reports', 'reference_reports', 'RunFolder', 'save_checkpoint',
            'load_trainer_state', 'score', 'check_same_config', 'start_run', 'loss_weights', 'describe_loss_weights',
-           'validate', 'train', 'global_features', 'pointing_items', 'evaluate_test']
+           'toy_clinical_efficacy', 'validate', 'train', 'global_features', 'pointing_items', 'evaluate_test']
 
 # %% ../nbs/09_train.ipynb #069802ab
 def resolve_device(name: str = 'auto') -> torch.device:
@@ -227,12 +227,12 @@ def train_one_epoch(model, loader, opt, sched, stage: Stage, cfg: Config, device
 
 
 @torch.no_grad()
-def generate_reports(model, loader, cfg: Config, use_mask: bool, desc='decode', quiet=False) -> dict:
-    "id -> generated report, beam search with the decode config."
+def generate_reports(model, loader, cfg: Config, use_mask: bool, desc='decode', quiet=False, beam_size: int | None = None) -> dict:
+    "id -> generated report, beam search with the decode config (or `beam_size`; 1 = greedy)."
     model = unwrap(model); model.eval()
     out = {}
     for batch in tqdm(loader, desc=desc, leave=False, disable=quiet):
-        reports = model.generate(batch, beam_size=cfg.decode.beam_size, max_len=cfg.decode_max_len(), use_mask=use_mask)
+        reports = model.generate(batch, beam_size=beam_size or cfg.decode.beam_size, max_len=cfg.decode_max_len(), use_mask=use_mask)
         out.update(zip(batch['ids'], reports))
     return out
 
@@ -374,10 +374,19 @@ def describe_loss_weights(w: dict) -> str:
             f"CE {s['ce']:.3g}, global {s['global']:.3g}, mask {s['mask']:.3g}")
 
 # %% ../nbs/09_train.ipynb #230137a6
+def toy_clinical_efficacy(cfg: Config, reports: dict) -> dict:
+    "CE of generated reports on the synthetic data: the generator's labels vs the rule labeler (`metrics.toy_ce`)."
+    from uar_nb import metrics, toydata
+    return metrics.toy_ce(reports, toydata.load_labels(cfg.data.data_dir), toydata.FINDINGS, toydata.label_report)
+
+
 def validate(model, loader, refs: dict, cfg: Config, stage: Stage, quiet: bool) -> dict:
-    "Decode the validation split with the stage's mask setting and score it (METEOR only when it selects)."
+    """Decode the validation split with the stage's mask setting and score it (METEOR only when it selects); on the
+    synthetic data also CE micro-F1 (`CE_F1`), logged next to BLEU-4 - selection still uses `train.select_metric`."""
     reports = generate_reports(model, loader, cfg, stage.use_mask, desc='validate', quiet=quiet)
-    return score(refs, reports, meteor=cfg.train.select_metric == 'METEOR')
+    out = score(refs, reports, meteor=cfg.train.select_metric == 'METEOR')
+    if cfg.data.dataset == 'toy': out['CE_F1'] = toy_clinical_efficacy(cfg, {i: reports[i] for i in refs})['micro']['f1']
+    return out
 
 
 def _select(state: dict, stage: Stage, epoch: int, val: dict, cfg: Config) -> bool:
@@ -528,25 +537,33 @@ def pointing_items(model, loader, reports: dict, cfg: Config, use_mask: bool, qu
 
 
 def evaluate_test(cfg: Config, run: RunFolder, prep: PreparedData, device, use_mask: bool, quiet=False) -> dict:
-    "Decode and score the test split once with the selected checkpoint; write test_reports.jsonl."
+    """Decode and score the test split once with the selected checkpoint - beam search (the reported numbers) and greedy
+    (`greedy`, for comparison) - and measure the method at work; write test_reports.jsonl."""
     from uar_nb import data, metrics
     from uar_nb.model import UARModel
     model = UARModel.from_pretrained(run.best if run.best.exists() else run.last, map_location=str(device)).to(device)
     loader = data.make_loader(cfg, 'test', prep.tokenizer, batch_size=cfg.decode.batch_size, shuffle=False,
                               visual_tokens=prep.visual_tokens['test'])
     reports = generate_reports(model, loader, cfg, use_mask, desc='test', quiet=quiet)
+    greedy = reports if cfg.decode.beam_size == 1 else generate_reports(model, loader, cfg, use_mask, 'test greedy', quiet, beam_size=1)
     refs = reference_reports(cfg, 'test', prep.tokenizer)
-    atomic_write_text(run.test_reports, ''.join(json.dumps({'id': i, 'generated': reports[i], 'reference': refs[i]}) + '\n' for i in refs))
+    atomic_write_text(run.test_reports, ''.join(json.dumps({'id': i, 'generated': reports[i], 'greedy': greedy[i], 'reference': refs[i]})
+                                                + '\n' for i in refs))
     out = {'variant': cfg.variant, 'seed': cfg.train.seed, 'test': score(refs, reports, meteor=None if cfg.train.test_meteor else False),
-           'n_test': len(refs)}
+           'n_test': len(refs), 'distinct_reports': metrics.distinct_reports({i: reports[i] for i in refs})}
+    out['greedy'] = {'test': score(refs, greedy, meteor=False), 'distinct_reports': metrics.distinct_reports({i: greedy[i] for i in refs})}
     ids, img, txt = global_features(model, loader, quiet)
     r = metrics.retrieval_metrics(img, txt)
     out['retrieval'] = {k: v for k, v in r.items() if k != 'ranks'}
+    out['feature_cosine'] = {'image': metrics.mean_pairwise_cosine(img), 'text': metrics.mean_pairwise_cosine(txt)}
     if cfg.data.dataset == 'toy':
         from uar_nb import toydata
         labels = toydata.load_labels(cfg.data.data_dir)
         out['ce'] = metrics.toy_ce(reports, labels, toydata.FINDINGS, toydata.label_report)
+        out['greedy']['ce'] = metrics.toy_ce(greedy, labels, toydata.FINDINGS, toydata.label_report)
+        out['finding_retrieval'] = metrics.finding_retrieval(img, txt, metrics.finding_sets(labels, ids, toydata.FINDINGS))
         items = pointing_items(model, loader, reports, cfg, use_mask, quiet)
-        out['pointing'] = metrics.pointing_game(metrics.pointing_score(
-            it['attn'], it['words'], it['masks'], toydata.FINDING_WORDS, cfg.data.n_views, model.visual_grid) for it in items)
+        scored = [metrics.pointing_score(it['attn'], it['words'], it['masks'], toydata.FINDING_WORDS, cfg.data.n_views,
+                                         model.visual_grid) for it in items]
+        out['pointing'] = {**metrics.pointing_game(scored), **metrics.pointing_interval(scored)}
     return out
