@@ -8,8 +8,8 @@ import argparse, json, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['cmd_toy', 'cmd_vocab', 'cmd_variants', 'config_from_args', 'cmd_train', 'cmd_score', 'cmd_study', 'cmd_generate',
-           'cmd_bench', 'build_parser', 'main']
+__all__ = ['cmd_toy', 'cmd_vocab', 'cmd_variants', 'config_from_args', 'cmd_train', 'cmd_score', 'cmd_label', 'cmd_study',
+           'cmd_generate', 'cmd_bench', 'build_parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #d7fd0501
 def _print_json(obj) -> None: print(json.dumps(obj, indent=2, default=str))
@@ -53,7 +53,14 @@ def cmd_train(a):
 def cmd_score(a):
     from uar_nb.metrics import score_predictions
     _print_json(score_predictions(a.annotation, a.predictions, split=a.split, dataset=a.dataset, id_col=a.id_col,
-                                  report_col=a.report_col, protocol=a.protocol, allow_missing=a.allow_missing))
+                                  report_col=a.report_col, protocol=a.protocol, allow_missing=a.allow_missing,
+                                  ce_uncertain=None if a.no_ce else a.ce_uncertain, ce_labeler=a.ce_labeler,
+                                  chexbert_weights=a.chexbert_weights))
+
+
+def cmd_label(a):
+    from uar_nb.labeler import label_file
+    _print_json(label_file(a.input, a.out, split=a.split, id_col=a.id_col, report_col=a.report_col, progress=not a.quiet))
 
 
 def cmd_study(a):
@@ -120,7 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_train)
 
     s = sub.add_parser('score', help="score a CSV of generated reports with the R2Gen protocol (pycocoevalcap)",
-                       description='Prints JSON with BLEU_1..BLEU_4, METEOR, ROUGE_L, CIDEr and n. METEOR needs Java.')
+                       description='Prints JSON with BLEU_1..BLEU_4, METEOR, ROUGE_L, CIDEr and n (METEOR needs Java), and CE: '
+                                   'clinical efficacy over the 14 CheXpert observations and the 5 common ones (offline rule labeler).')
     s.add_argument('--annotation', required=True, type=Path, help='annotation.json (references and the train split for the vocabulary)')
     s.add_argument('--predictions', required=True, type=Path, help='CSV with an id and a report column (extra columns ignored)')
     s.add_argument('--split', default='test', help='split to score (default test)')
@@ -129,7 +137,25 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('--report-col', default='report', help='name of the report column (default report)')
     s.add_argument('--protocol', default='r2gen', choices=['r2gen', 'coco'], help='r2gen (default, the field) or coco (PTB tokenizer)')
     s.add_argument('--allow-missing', action='store_true', help='score the ids present, warning about missing ones')
+    s.add_argument('--ce-uncertain', default='positive', choices=['positive', 'negative', 'ignore'],
+                   help='CE: an uncertain (-1) label counts as positive (default), negative, or is left out (blank = negative)')
+    s.add_argument('--ce-labeler', default='rule', choices=['rule', 'chexbert'],
+                   help="CE labeler: rule (the kit's, offline; default) or chexbert (needs f1chexbert and weights)")
+    s.add_argument('--chexbert-weights', type=Path, default=None, help='chexbert.pth for --ce-labeler chexbert (or $UAR_CHEXBERT_WEIGHTS)')
+    s.add_argument('--no-ce', action='store_true', help='language metrics only')
     s.set_defaults(fn=cmd_score)
+
+    s = sub.add_parser('label', help="label reports with the 14 CheXpert observations (the kit's offline rule labeler)",
+                       description='Reads a CSV (id and report columns) or an R2Gen annotation.json and writes a CheXbert-style CSV: '
+                                   'id, split, then the 14 observations as 1.0 / 0.0 / -1.0 / blank. Prints a JSON summary. '
+                                   'Example: uar label --input annotation.json --split test --out labels.csv')
+    s.add_argument('--input', required=True, type=Path, help='reports.csv (id, report[, split]) or annotation.json')
+    s.add_argument('--split', default=None, help='the split to label (annotation: default every split; CSV: rows whose split column matches)')
+    s.add_argument('--out', required=True, type=Path, help='labels CSV to write')
+    s.add_argument('--id-col', default='id', help='name of the id column of a CSV (default id)')
+    s.add_argument('--report-col', default='report', help='name of the report column of a CSV (default report)')
+    s.add_argument('--quiet', action='store_true', help='no progress bar')
+    s.set_defaults(fn=cmd_label)
 
     s = sub.add_parser('study', help='run a study YAML (every variant x seed through papermill), then the tables and figures')
     s.add_argument('study', type=Path, help='studies/toy.yaml, studies/iu_xray_table2.yaml, ...')

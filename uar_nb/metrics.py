@@ -18,11 +18,12 @@ import numpy as np
 from .data import DATASETS, Tokenizer, load_annotation
 
 # %% auto #0
-__all__ = ['METRIC_KEYS', 'JRE_HINT', 'PROTOCOLS', 'CHEXBERT_LABELS', 'CHEXBERT_HOWTO', 'POINTING_RULES', 'MeteorUnavailable',
-           'java_available', 'meteor_score', 'compute_scores', 'r2gen_text', 'prepare_r2gen', 'prepare_coco',
-           'score_texts', 'PredictionsError', 'dataset_defaults', 'read_predictions', 'score_predictions', 'ce_scores',
-           'toy_ce', 'chexbert_labels', 'similarity_matrix', 'retrieval_metrics', 'mask_to_tokens', 'pointing_score',
-           'pointing_game', 'bootstrap_ci', 'finding_sets', 'finding_retrieval', 'pointing_interval',
+__all__ = ['METRIC_KEYS', 'JRE_HINT', 'PROTOCOLS', 'CHEXBERT_LABELS', 'CHEXBERT_HOWTO', 'CE_UNCERTAIN', 'CE_LABELERS',
+           'POINTING_RULES', 'MeteorUnavailable', 'java_available', 'meteor_score', 'compute_scores', 'r2gen_text',
+           'prepare_r2gen', 'prepare_coco', 'score_texts', 'PredictionsError', 'dataset_defaults', 'read_predictions',
+           'score_predictions', 'ce_scores', 'toy_ce', 'chexbert_labels', 'chexbert_labels4', 'binarize_labels',
+           'ce_masked', 'clinical_efficacy', 'report_ce', 'similarity_matrix', 'retrieval_metrics', 'mask_to_tokens',
+           'pointing_score', 'pointing_game', 'bootstrap_ci', 'finding_sets', 'finding_retrieval', 'pointing_interval',
            'distinct_reports', 'mean_pairwise_cosine']
 
 # %% ../nbs/08_metrics.ipynb #4af11afb
@@ -182,9 +183,11 @@ def read_predictions(path: str | Path, id_col: str = 'id', report_col: str = 're
 def score_predictions(annotation_path: str | Path, predictions_csv: str | Path, split: str = 'test',
                       dataset: str = 'iu_xray', id_col: str = 'id', report_col: str = 'report',
                       threshold: int | None = None, max_len: int | None = None, protocol: str = 'r2gen',
-                      meteor: bool | None = None, allow_missing: bool = False) -> dict:
+                      meteor: bool | None = None, allow_missing: bool = False, ce_uncertain: str | None = None,
+                      ce_labeler: str = 'rule', chexbert_weights: str | Path | None = None) -> dict:
     """Score a predictions CSV (id,report) against the references of `split` in an R2Gen annotation.json.
-    Returns {BLEU_1..4, METEOR, ROUGE_L, CIDEr, n} (plain floats/int: json.dumps-able; METEOR None without Java)."""
+    Returns {BLEU_1..4, METEOR, ROUGE_L, CIDEr, n} (plain floats/int: json.dumps-able; METEOR None without Java), and
+    with ce_uncertain='positive'|'negative'|'ignore' also 'CE': `report_ce` of the raw reports (14 and 5 observations)."""
     if protocol not in PROTOCOLS: raise ValueError(f'unknown protocol {protocol!r}: use one of {", ".join(PROTOCOLS)}')
     d_thr, d_len = dataset_defaults(dataset)
     threshold, max_len = threshold or d_thr, max_len or d_len
@@ -206,7 +209,9 @@ def score_predictions(annotation_path: str | Path, predictions_csv: str | Path, 
     if protocol == 'r2gen':
         tok = Tokenizer.build([e['report'] for e in ann.get('train', [])], threshold, dataset)
     scores = score_texts(refs, preds, tok, max_len, protocol=protocol, meteor=meteor)
-    return {**scores, 'n': len(refs)}
+    out = {**scores, 'n': len(refs)}
+    if ce_uncertain: out['CE'] = report_ce(refs, preds, ce_uncertain, ce_labeler, chexbert_weights)
+    return out
 
 # %% ../nbs/08_metrics.ipynb #7aa59f52
 def ce_scores(y_true: np.ndarray, y_pred: np.ndarray, names: list[str], mapping: dict | None = None,
@@ -257,27 +262,105 @@ CHEXBERT_HOWTO = ('CheXbert labels need the optional f1chexbert package and the 
                   'or the StanfordAIMI/RRG_scorers files on the Hugging Face hub); then pass weights_path= or '
                   'set UAR_CHEXBERT_WEIGHTS=/path/to/chexbert.pth')
 
+def _f1chexbert(weights_path: str | Path | None, device: str, caller: str):
+    "f1chexbert's labeler on local weights (weights_path or $UAR_CHEXBERT_WEIGHTS), or a RuntimeError that says how."
+    weights = weights_path or os.environ.get('UAR_CHEXBERT_WEIGHTS')
+    if not weights or not Path(weights).is_file():
+        where = f'{weights} is not a file' if weights else 'no weights given and UAR_CHEXBERT_WEIGHTS is not set'
+        raise RuntimeError(f'{caller}: {where}. {CHEXBERT_HOWTO}')
+    try:
+        from f1chexbert import F1CheXbert   # optional: never a dependency of the kit
+    except ImportError as e:
+        raise RuntimeError(f'{caller}: f1chexbert is not installed. {CHEXBERT_HOWTO}') from e
+    weights = Path(weights)
+    try: labeler = F1CheXbert(device=device, cache_dir=str(weights.parent))   # newer versions look for chexbert.pth there
+    except TypeError: labeler = F1CheXbert(device=device)
+    return labeler, weights
+
 def chexbert_labels(reports: list[str], weights_path: str | Path | None = None, device: str = 'cpu',
                     verbose: bool = True) -> tuple[np.ndarray, list[str], dict]:
     """(N,14) 0/1 CheXbert labels of reports (uncertain -> positive) with the label names and the mapping used.
     Needs `f1chexbert` and local weights (weights_path or $UAR_CHEXBERT_WEIGHTS); otherwise a RuntimeError says how."""
-    weights = weights_path or os.environ.get('UAR_CHEXBERT_WEIGHTS')
-    if not weights or not Path(weights).is_file():
-        where = f'{weights} is not a file' if weights else 'no weights given and UAR_CHEXBERT_WEIGHTS is not set'
-        raise RuntimeError(f'chexbert_labels: {where}. {CHEXBERT_HOWTO}')
-    try:
-        from f1chexbert import F1CheXbert   # optional: never a dependency of the kit
-    except ImportError as e:
-        raise RuntimeError(f'chexbert_labels: f1chexbert is not installed. {CHEXBERT_HOWTO}') from e
-    weights = Path(weights)
-    try: labeler = F1CheXbert(device=device, cache_dir=str(weights.parent))   # newer versions look for chexbert.pth there
-    except TypeError: labeler = F1CheXbert(device=device)
+    labeler, weights = _f1chexbert(weights_path, device, 'chexbert_labels')
     y = np.array([labeler.get_label(r, mode='rrg') for r in reports], dtype=int).reshape(len(reports), -1)
     names = list(getattr(labeler, 'target_names', CHEXBERT_LABELS))
     mapping = {'labeler': 'CheXbert (f1chexbert, mode=rrg)', 'weights': str(weights), 'labels': names,
                'uncertain': 'positive (1)', 'negative': 0, 'blank': 0}
     if verbose: print('CheXbert label mapping:', json.dumps(mapping))
     return y, names, mapping
+
+def chexbert_labels4(reports: list[str], weights_path: str | Path | None = None, device: str = 'cpu') -> list[dict]:
+    """CheXbert's own labels, before any mapping: {observation: 1 / 0 / -1 / None} per report (f1chexbert's
+    mode='classification'), so that CE applies the same uncertain policy as with the rule labeler."""
+    labeler, _ = _f1chexbert(weights_path, device, 'chexbert_labels4')
+    names = list(getattr(labeler, 'target_names', CHEXBERT_LABELS))
+    return [{n: None if v == '' else int(v) for n, v in zip(names, labeler.get_label(r, mode='classification'))} for r in reports]
+
+# %% ../nbs/08_metrics.ipynb #84623dba
+from .labeler import COMMON5, OBSERVATIONS, label_reports
+
+CE_UNCERTAIN = ('positive', 'negative', 'ignore')
+CE_LABELERS = {'rule': 'uar_nb.labeler (rules, offline)', 'chexbert': 'CheXbert (f1chexbert, mode=classification)'}
+
+def binarize_labels(labels: list[Mapping], names: list[str], uncertain: str = 'positive') -> tuple[np.ndarray, np.ndarray]:
+    """CheXpert labels (1 / 0 / -1 / None per observation) -> (N,K) 0/1 and the (N,K) mask of the cells CE counts:
+    1 -> 1; 0 and blank -> 0; -1 -> 1 ('positive'), 0 ('negative') or not counted ('ignore')."""
+    if uncertain not in CE_UNCERTAIN: raise ValueError(f'uncertain={uncertain!r}: use one of {", ".join(CE_UNCERTAIN)}')
+    v = np.array([[-2 if lab[n] is None else int(lab[n]) for n in names] for lab in labels], dtype=int).reshape(len(labels), len(names))
+    bad = sorted(set(np.unique(v).tolist()) - {-2, -1, 0, 1})
+    if bad: raise ValueError(f'binarize_labels: labels must be 1, 0, -1 or None, got {bad}')
+    y = (v == 1) | ((v == -1) & (uncertain == 'positive'))
+    return y.astype(int), ~((v == -1) & (uncertain == 'ignore'))
+
+def ce_masked(y_true: np.ndarray, y_pred: np.ndarray, counted: np.ndarray, names: list[str], mapping: dict | None = None,
+              zero_division: float = 0.0) -> dict:
+    """`ce_scores` over the counted cells only: micro pools them, macro averages the labels and example-based the
+    reports, each over its counted cells. With every cell counted the numbers are ce_scores' (scikit-learn's)."""
+    t, p, m = (np.asarray(a).astype(bool) for a in (y_true, y_pred, counted))
+    if not t.shape == p.shape == m.shape or t.ndim != 2 or t.shape[1] != len(names):
+        raise ValueError(f'ce_masked: y_true {t.shape}, y_pred {p.shape}, counted {m.shape} must all be (N, {len(names)})')
+    tp, fp, fn = (t & p & m), (~t & p & m), (t & ~p & m)
+    def prf(tp, fp, fn):   # zero_division where a denominator is empty, as scikit-learn
+        tp, fp, fn = (np.asarray(x, dtype=float) for x in (tp, fp, fn))
+        div = lambda a, b: np.divide(a, b, out=np.full_like(a, zero_division), where=b > 0)
+        return div(tp, tp + fp), div(tp, tp + fn), div(2 * tp, 2 * tp + fp + fn)
+    out = {'n': int(len(t)), 'counted': int(m.sum())}
+    for key, (P, R, F) in (('micro', prf(tp.sum(), fp.sum(), fn.sum())), ('macro', prf(tp.sum(0), fp.sum(0), fn.sum(0))),
+                           ('example', prf(tp.sum(1), fp.sum(1), fn.sum(1)))):
+        out[key] = {'precision': float(np.mean(P)), 'recall': float(np.mean(R)), 'f1': float(np.mean(F))}
+    P, R, F = prf(tp.sum(0), fp.sum(0), fn.sum(0))
+    out['per_label'] = [{'label': n, 'precision': float(P[k]), 'recall': float(R[k]), 'f1': float(F[k]),
+                         'support': int((t & m)[:, k].sum()), 'predicted': int((p & m)[:, k].sum())} for k, n in enumerate(names)]
+    out['mapping'] = {'labels': list(names), 'averages': 'micro (pooled), macro (mean over labels), example (mean over reports)',
+                      'zero_division': zero_division, **(mapping or {})}
+    return out
+
+def clinical_efficacy(ref_labels: list[Mapping], pred_labels: list[Mapping], uncertain: str = 'positive',
+                      labeler: str = 'rule', zero_division: float = 0.0) -> dict:
+    """CE of generated reports' CheXpert labels against their references' (same order), over the 14 observations
+    ('all14') and the 5 common ones ('common5'), with the label mapping written into the result."""
+    if len(ref_labels) != len(pred_labels):
+        raise ValueError(f'clinical_efficacy: {len(ref_labels)} reference labels but {len(pred_labels)} predicted ones')
+    mapping = {'labeler': CE_LABELERS.get(labeler, labeler), 'uncertain': uncertain, 'blank': 'negative (0)', 'negative': 0,
+               'positive': 1, 'ignore': 'a cell uncertain on either side is not counted' if uncertain == 'ignore' else None}
+    out = {'n': len(ref_labels), **{k: v for k, v in mapping.items() if v is not None}}
+    for group, names in (('all14', OBSERVATIONS), ('common5', COMMON5)):
+        yt, ct = binarize_labels(ref_labels, names, uncertain)
+        yp, cp = binarize_labels(pred_labels, names, uncertain)
+        out[group] = ce_masked(yt, yp, ct & cp, names, {'uncertain': uncertain, 'blank': 'negative'}, zero_division)
+    return out
+
+def report_ce(refs: Mapping[str, str], preds: Mapping[str, str], uncertain: str = 'positive', labeler: str = 'rule',
+              chexbert_weights: str | Path | None = None, device: str = 'cpu', progress: bool = False) -> dict:
+    "Label reference and generated reports (id -> text, the same ids) and score them with `clinical_efficacy`."
+    if labeler not in CE_LABELERS: raise ValueError(f'labeler={labeler!r}: use one of {", ".join(CE_LABELERS)}')
+    if uncertain not in CE_UNCERTAIN: raise ValueError(f'uncertain={uncertain!r}: use one of {", ".join(CE_UNCERTAIN)}')
+    ids = list(refs)
+    missing = [i for i in ids if i not in preds]
+    if missing: raise PredictionsError(f'report_ce: {len(missing)} reference id(s) have no generated report: {_ids_msg(missing)}')
+    texts = [refs[i] for i in ids] + [preds[i] for i in ids]
+    labels = label_reports(texts, progress=progress) if labeler == 'rule' else chexbert_labels4(texts, chexbert_weights, device)
+    return {**clinical_efficacy(labels[:len(ids)], labels[len(ids):], uncertain, labeler), 'references': 'raw report text'}
 
 # %% ../nbs/08_metrics.ipynb #f6f4a9ec
 def _np(x) -> np.ndarray:
