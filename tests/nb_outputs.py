@@ -183,7 +183,7 @@ _MASKS = [  # (pattern, replacement), applied in order to the text outputs of bo
     (re.compile(r'0x[0-9a-fA-F]{6,}'), '<address>'),
     (re.compile(r'\b(pid|id)([=: ]+)\d{5,}', re.I), r'\1\2<id>'),  # process and object ids, not small ids
 ]
-_NUMBER = re.compile(r'(?<![\w.])[-+]?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?(?![\w.])')
+_NUMBER = re.compile(r'(?<![\d.])[-+]?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?(?![\d.])')  # also in x1.8, toy_00033
 
 
 def _path_masks():
@@ -217,7 +217,7 @@ def numbers_agree(a, b):
 def texts_agree(saved, fresh, vary=None):
     "Whether two normalised texts agree: same words (whitespace ignored), numbers as `numbers_agree`."
     if vary == 'text': return True
-    if vary == 'numbers': saved, fresh = _NUMBER.sub('<n>', saved), _NUMBER.sub('<n>', fresh)
+    if vary == 'numbers': saved, fresh = (re.sub(r'[-+]?\d[\d.]*([eE][-+]?\d+)?', '<n>', t) for t in (saved, fresh))
     def split(t): parts = _NUMBER.split(t); return parts[::3], [m.group(0) for m in _NUMBER.finditer(t)]
     (ws, ns), (wf, nf) = split(saved), split(fresh)
     squash = lambda words: [re.sub(r'\s+', '', w or '') for w in words]
