@@ -9,7 +9,8 @@ sees printed values and figures without running anything. Two users of this modu
 
 Execution has nbdev_test's semantics (cells flagged `#| slow`/`#| gpu`, `#| eval: false` and `nbdev_export()`
 cells do not run) in an offline environment, and every notebook starts from the same global state (seeds 0,
-matplotlib defaults), whichever notebook ran before it in the same process.
+matplotlib defaults), whichever notebook ran before it in the same process. Figures are saved at 72 dpi as 256-colour
+PNGs; tqdm bars and widgets are not saved. The experiment notebooks (papermill inputs) stay output-free.
 
 What the comparison ignores (see `normalise`): temporary and checkout paths, durations and clock times, memory
 addresses; numbers written with a fraction agree within `REL_TOL`/`ABS_TOL` or one unit of the last printed digit;
@@ -19,6 +20,9 @@ the cell that says why on the next line:
 
     #| outputs_vary: numbers     # every number in this cell's text outputs is masked; the rest must match
     #| outputs_vary: text        # only the number and kind of outputs are compared
+
+A notebook without saved outputs fails the check when running it shows anything. Runs with forced flags
+(UAR_TEST_FLAGS=slow) are not compared: the saved outputs come from the default run.
 """
 import argparse, base64, concurrent.futures, difflib, json, math, os, re, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -284,18 +288,18 @@ def compare_cell(saved, fresh, vary=None):
     return problems
 
 
-def compare(nb_path, nb, force_flags=()):
-    "Messages saying where the saved outputs of `nb_path` differ from executed notebook `nb` ([] when current)."
+def compare(nb_path, nb):
+    """Messages saying where the saved outputs of `nb_path` differ from executed notebook `nb` ([] when current).
+    `nb` must come from a default run (`execute` without force_flags), as the saved outputs do."""
     nb_path = Path(nb_path)
     name = nb_path.relative_to(ROOT) if nb_path.is_relative_to(ROOT) else nb_path
     raw = json.loads(nb_path.read_text(encoding='utf-8'))
     saved = {c.get('id'): c.get('outputs', []) for c in raw['cells'] if c['cell_type'] == 'code'}
-    if not any(saved.values()):
+    if not any(saved.values()) and any(c.get('outputs') for c in nb.cells if c.cell_type == 'code'):
+        # (a notebook that shows nothing when run, e.g. a start page of prose, has nothing to save)
         return [f'{name} has no saved outputs: a reader on GitHub sees no printed value or figure; {REFRESH}.']
     problems = []
     for n, cell in enumerate(c for c in nb.cells if c.cell_type == 'code'):
-        d = getattr(cell, 'directives_', {}) or {}
-        if set(force_flags) & d.keys(): continue  # forced slow/gpu cells are not saved by `make outputs`
         for p in compare_cell(saved.get(cell.id, []), saveable(cell.outputs, compact=False), cell_vary(cell)):
             problems.append(f'{name}, code cell {n + 1} `{_first_line(cell)}`: {p}')
     if problems: problems.append(f'The saved outputs of {name} are stale: {REFRESH}.')

@@ -16,8 +16,8 @@ def test_notebook(nb):
     forced = os.environ.get('UAR_TEST_FLAGS', '').split()
     executed, err = execute(nb, force_flags=forced)
     assert err is None, f'{nb.name} failed:\n{err}\nopen it in Jupyter and run all cells to see the failing cell'
-    if is_teaching(nb):
-        problems = compare(nb, executed, force_flags=forced)
+    if is_teaching(nb) and not forced:   # saved outputs come from the default run (slow/gpu cells skipped)
+        problems = compare(nb, executed)
         assert not problems, '\n\n'.join(problems)
 
 
