@@ -40,6 +40,12 @@ check-sync: venv
 	@test -z "$$(git status --porcelain -- nbs uar_nb)" || { git status --porcelain -- nbs uar_nb; \
 	  echo "nbdev_export/nbdev_clean changed files: edit the notebooks, export, clean, commit." >&2; exit 1; }
 
+# Execute the teaching notebooks and save their outputs in them; the notebook tests fail when the saved outputs
+# are stale. One notebook:  make outputs NB=nbs/04_cra.ipynb
+.PHONY: outputs
+outputs: venv
+	$(BIN)/python tests/nb_outputs.py --jobs $(JOBS) $(NB)
+
 bench: venv
 	$(BIN)/uar bench --device cpu --quick --json results/bench/cpu_quick.json
 

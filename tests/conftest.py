@@ -1,15 +1,14 @@
 import os
 from pathlib import Path
 import pytest
+from nb_outputs import OFFLINE_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / 'shared'
 IU_ANNOTATION = SHARED / 'data' / 'iu_xray' / 'annotation.json'
 
-# Tests and notebooks never reach a hub: the kit is offline by default.
-os.environ.setdefault('HF_HUB_OFFLINE', '1')
-os.environ.setdefault('TRANSFORMERS_OFFLINE', '1')
-os.environ.setdefault('MPLBACKEND', 'Agg')
+# Tests and notebooks never reach a hub: the kit is offline by default (the same environment as `make outputs`).
+for _k, _v in OFFLINE_ENV.items(): os.environ.setdefault(_k, _v)
 
 
 @pytest.fixture
