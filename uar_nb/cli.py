@@ -114,12 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_variants)
 
     s = sub.add_parser('train', help='train one variant into a run folder (two-stage when configured), score test once',
-                       description='Example: uar train --config toy --variant UAR --data data/toy --run-dir runs/uar-s0 --set train.epochs=1')
+                       description='Example: uar train --config toy --variant UAR --data data/toy --run-dir runs/uar-s0 --set train.stage1_epochs=1 --set train.stage2_epochs=1')
     s.add_argument('--config', default='toy', help='preset name (toy, iu_xray, mimic_cxr) or a config YAML file (default toy)')
     s.add_argument('--variant', default=None, help='BASE, a..f, UAR, basis-uniform, basis-normal, fusion-none, fusion-add')
     s.add_argument('--data', type=Path, default=None, help='data folder with annotation.json and images/ (sets data.data_dir)')
     s.add_argument('--run-dir', required=True, type=Path, help='run folder to write (config, logs, checkpoints, metrics)')
-    s.add_argument('--set', action='append', metavar='KEY=VALUE', help='override a config key, e.g. --set train.epochs=1 (repeatable)')
+    s.add_argument('--set', action='append', metavar='KEY=VALUE', help='override a config key, e.g. --set train.batch_size=8 (repeatable; two-stage variants: train.stage1_epochs / stage2_epochs)')
     s.add_argument('--device', default=None, help='cpu, cuda, cuda:1 or auto (sets train.device)')
     s.add_argument('--seed', type=int, default=None, help='sets train.seed')
     s.add_argument('--resume', action='store_true', help='continue a killed run from its last finished epoch')

@@ -80,8 +80,8 @@ def _missing_dvae(name, err) -> OSError:
     return OSError(
         f'could not load the dVAE image codebook from {name!r} ({type(err).__name__}: {err}).\n'
         f'The kit runs offline. Get the weights once with\n'
-        f'    huggingface-cli download facebook/flava-image-codebook --local-dir data/flava-image-codebook\n'
-        f'then set lsu.dvae_name=data/flava-image-codebook, or use the fitted patch codebook with '
+        f'    hf download facebook/flava-image-codebook --local-dir weights/flava-image-codebook\n'
+        f'then set lsu.dvae_name=weights/flava-image-codebook, or use the fitted patch codebook with '
         f'lsu.image_tokenizer=kmeans (random dVAE weights only for tests: lsu.dvae_random_init=true).')
 
 

@@ -92,8 +92,8 @@ def build_resnet(cfg: Config, resnet_config: dict | None = None) -> nn.Module:
         try: return ResNetModel.from_pretrained(m.resnet_name)
         except (OSError, ValueError) as e:
             raise OSError(f'could not load the ResNet backbone {m.resnet_name!r} ({type(e).__name__}: {e}).\n'
-                          f'The kit runs offline: download it once (huggingface-cli download {m.resnet_name} '
-                          f'--local-dir data/resnet) and set model.resnet_name=data/resnet, or train from scratch '
+                          f'The kit runs offline: download it once (hf download {m.resnet_name} '
+                          f'--local-dir weights/resnet-101) and set model.resnet_name=weights/resnet-101, or train from scratch '
                           f'with model.resnet_pretrained=false.') from None
     return ResNetModel(ResNetConfig(depths=list(m.resnet_depths), hidden_sizes=list(m.resnet_hidden_sizes),
                                     layer_type='bottleneck', out_features=None))
