@@ -410,7 +410,7 @@ def _select(state: dict, stage: Stage, epoch: int, val: dict, cfg: Config) -> bo
     state['stale'] += 1
     return False
 
-
+# %% ../nbs/09_train.ipynb #530196cb
 def train(cfg: Config, run_dir, resume: bool = False, quiet: bool | None = None) -> dict:
     """Train `cfg` into `run_dir` (two-stage when configured), select on validation, score test once.
     Returns the test metrics. `resume=True` continues a killed run from its last finished epoch."""
