@@ -20,6 +20,7 @@ the cell that says why on the next line:
 
     #| outputs_vary: numbers     # every number in this cell's text outputs is masked; the rest must match
     #| outputs_vary: text        # only the number and kind of outputs are compared
+    #| outputs_vary: shared      # the outputs come from ../shared (absent in a user's clone): compared only when present
 
 A notebook without saved outputs fails the check when running it shows anything. Runs with forced flags
 (UAR_TEST_FLAGS=slow) are not compared: the saved outputs come from the default run.
@@ -29,6 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NBS = ROOT / 'nbs'
+SHARED = ROOT.parent / 'shared'   # reference data beside the clone (the project's machines; not a user's clone)
 # Tests and notebooks never reach a hub: the kit is offline by default (tests/conftest.py applies the same).
 OFFLINE_ENV = {'HF_HUB_OFFLINE': '1', 'TRANSFORMERS_OFFLINE': '1', 'MPLBACKEND': 'Agg'}
 SKIP_FLAGS = ('slow', 'gpu')  # settings.ini tst_flags
@@ -263,15 +265,18 @@ def _first_line(cell):
 
 
 def cell_vary(cell):
-    "The `#| outputs_vary: numbers|text` directive of a cell (None without one)."
+    "The `#| outputs_vary: numbers|text|shared` directive of a cell (None without one)."
     v = (getattr(cell, 'directives_', {}) or {}).get('outputs_vary:')
-    if v and v[0] not in ('numbers', 'text'):
-        raise ValueError(f'cell {_first_line(cell)!r}: `#| outputs_vary: {v[0]}` - use `numbers` or `text`')
+    if v and v[0] not in ('numbers', 'text', 'shared'):
+        raise ValueError(f'cell {_first_line(cell)!r}: `#| outputs_vary: {v[0]}` - use `numbers`, `text` or `shared`')
     return v[0] if v else None
 
 
 def compare_cell(saved, fresh, vary=None):
     "Differences between a cell's saved outputs and its fresh ones (saveable form): a list of messages."
+    if vary == 'shared':
+        if not SHARED.exists(): return []   # a clone without ../shared: the cell shows only that it skipped
+        vary = None
     if [_kind(o) for o in saved] != [_kind(o) for o in fresh]:
         return [f'outputs differ in number or kind: saved {[_kind(o) for o in saved]}, '
                 f'fresh {[_kind(o) for o in fresh]}']

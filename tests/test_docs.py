@@ -55,7 +55,7 @@ def test_reading_path_lists_every_notebook_in_order():
     assert every - set(listed) == set(), "add these notebooks to the reading path in nbs/index.ipynb"
     assert [c for c, _ in nav] == ['The paper', 'The method', 'Reference', 'Tooling']
     method = [Path(d).stem for _, d in nav[1][1]]
-    assert method == ['03_lsu', '04_cra', '05_tir', '06_model', '09_train', '10_viz']
+    assert method == ['tour', '03_lsu', '04_cra', '05_tir', '06_model', '09_train', '10_viz']
 
 
 def test_site_links_to_files_it_does_not_carry_go_to_the_repository():
