@@ -13,7 +13,7 @@ import torch
 import torch.distributed as dist
 from tqdm.auto import tqdm
 
-from .config import Config, get_config, apply_overrides
+from .config import Config, get_config
 
 # %% auto #0
 __all__ = ['IGNORED_ON_RESUME', 'check_device', 'resolve_device', 'seed_everything', 'git_commit', 'environment_info',
