@@ -574,8 +574,7 @@ class FolderLock:
 def changed_runs(study: Study, study_dir) -> dict:
     """run name -> why its complete run folder (with a checkpoint, so it would be skipped) may not be reused: the keys
     its config differs in from the study's now, or that the study no longer has its variant or seed."""
-    from uar_nb.config import config_diff
-    from uar_nb.train import IGNORED_ON_RESUME, RunFolder
+    from uar_nb.train import RunFolder, describe_diff, result_diff
     wanted = {study.run_name(v, s): (v, s) for v, s in study.runs()}
     out = {}
     for rj in sorted(Path(study_dir).glob('runs/*/run/run.json')):
@@ -586,9 +585,8 @@ def changed_runs(study: Study, study_dir) -> dict:
         except (ValueError, OSError) as e:
             out[name] = f'its run.json or config.yaml is unreadable ({e})'; continue
         if name not in wanted: out[name] = 'not a run of the study any more (its variant or seed was removed)'; continue
-        diff = {k: v for k, v in config_diff(old, study.config(*wanted[name])).items() if k not in IGNORED_ON_RESUME}
-        if diff: out[name] = '; '.join(f'{k}: {a!r} in the run, {b!r} now' for k, (a, b) in list(diff.items())[:6]) + \
-                             ('; ...' if len(diff) > 6 else '')
+        diff = result_diff(old, study.config(*wanted[name]))
+        if diff: out[name] = describe_diff(diff, was='in the run')
     return out
 
 

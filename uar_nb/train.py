@@ -20,8 +20,9 @@ __all__ = ['IGNORED_ON_RESUME', 'check_device', 'resolve_device', 'seed_everythi
            'atomic_write_text', 'Stage', 'plan_stages', 'PreparedData', 'load_or_fit_image_tokenizer', 'prepare_data',
            'ShardedBatchSampler', 'epoch_seed', 'init_distributed', 'unwrap', 'to_device', 'autocast', 'make_optimizer',
            'make_scheduler', 'train_one_epoch', 'generate_reports', 'reference_reports', 'RunFolder', 'save_checkpoint',
-           'load_trainer_state', 'score', 'check_same_config', 'start_run', 'loss_weights', 'describe_loss_weights',
-           'toy_clinical_efficacy', 'validate', 'train', 'global_features', 'pointing_items', 'evaluate_test']
+           'load_trainer_state', 'score', 'result_diff', 'describe_diff', 'check_same_config', 'start_run',
+           'loss_weights', 'describe_loss_weights', 'toy_clinical_efficacy', 'validate', 'train', 'global_features',
+           'pointing_items', 'evaluate_test']
 
 # %% ../nbs/09_train.ipynb #de9f6cf4
 def check_device(name) -> str:
@@ -331,14 +332,24 @@ def score(refs: dict, reports: dict, meteor: bool | None = None) -> dict:
 IGNORED_ON_RESUME = ('train.quiet', 'train.device', 'data.num_workers')   # change where/how it runs, not what
 
 
+def result_diff(saved: Config, cfg: Config) -> dict:
+    "`config_diff` of two run configs, without the keys that change where or how quietly a run executes, not what."
+    from uar_nb.config import config_diff
+    return {k: v for k, v in config_diff(saved, cfg).items() if k not in IGNORED_ON_RESUME}
+
+
+def describe_diff(diff: dict, was: str = 'on file', now: str = 'now', k: int = 6) -> str:
+    "'key: old was, new now; ...' for the first `k` keys of a `result_diff`."
+    return '; '.join(f'{key}: {a!r} {was}, {b!r} {now}' for key, (a, b) in list(diff.items())[:k]) + ('; ...' if len(diff) > k else '')
+
+
 def check_same_config(run: RunFolder, cfg: Config) -> None:
     "Refuse to continue (or report) a run folder with another config than the one it was started with."
-    from uar_nb.config import ConfigError, config_diff
+    from uar_nb.config import ConfigError
     if not run.config.exists(): return
-    diff = {k: v for k, v in config_diff(Config.from_yaml(run.config), cfg).items() if k not in IGNORED_ON_RESUME}
+    diff = result_diff(Config.from_yaml(run.config), cfg)
     if diff:
-        keys = '; '.join(f'{k}: {a!r} on file, {b!r} now' for k, (a, b) in list(diff.items())[:6])
-        raise ConfigError(f'{run.path} holds a run with another config ({keys}{"; ..." if len(diff) > 6 else ""}). Continue it '
+        raise ConfigError(f'{run.path} holds a run with another config ({describe_diff(diff)}). Continue it '
                           f'with its own config (uar train --config {run.config} --run-dir {run.path} --resume) or use a new --run-dir')
 
 
