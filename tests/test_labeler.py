@@ -3,7 +3,7 @@
 The committed agreement (results/labeler/chexbert_agreement_trainval.json) must be what the labeler gives
 today: a change to a phrase list that moves any figure shows up here, and the JSON is then regenerated with
 `uar_nb.labeler.write_iu_agreement()` on purpose. The floors below are the issue's targets where the labeler
-meets them, and a regression guard where it does not (two observations; see notebook 08a, section 6).
+meets them, and a regression guard where it does not (one observation; see notebook 08a, section 6).
 Timing is not tested (it is measured into results/labeler/speed_trainval.json).
 """
 import csv
@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / 'shared'
 IU = SHARED / 'data' / 'iu_xray'
 COMMITTED = ROOT / 'results' / 'labeler' / 'chexbert_agreement_trainval.json'
-# Below the 0.75 target on train+val, held here so that they do not fall further (reasons in 08a, section 6).
-KNOWN_BELOW_TARGET = {'Enlarged Cardiomediastinum': 0.65, 'Support Devices': 0.72}
+# Below the 0.75 target on train+val (0.71), held here so that it does not fall further (reasons in 08a, section 6).
+KNOWN_BELOW_TARGET = {'Enlarged Cardiomediastinum': 0.70}
 
 
 @pytest.fixture(scope='module')
@@ -62,6 +62,17 @@ def test_targets(result):
         if r['support'] >= 20:
             assert r['f1'] >= KNOWN_BELOW_TARGET.get(o, 0.75), (o, r['f1'], r['support'])
     assert tv['agreement_4class'] >= 0.95
+    below = {o for o, r in tv['per_observation'].items() if r['support'] >= 20 and r['f1'] < 0.75}
+    assert below == set(KNOWN_BELOW_TARGET), below   # a newly met target moves out of KNOWN_BELOW_TARGET
+
+
+def test_lookalikes_move_support_devices_only(result):
+    "The look-alikes (08a, section 3) name Support Devices only, only raise its F1, and micro-F1 meets 0.90 without them."
+    plain = result['without_lookalikes']
+    for name, s in result['splits'].items():
+        assert set(plain[name]) == {'micro_f1', 'Support Devices'}
+        assert plain[name]['Support Devices'] <= s['per_observation']['Support Devices']['f1']
+    assert plain['trainval']['micro_f1'] >= 0.90
 
 
 def test_uar_label_on_real_reports(tmp_path, result):
