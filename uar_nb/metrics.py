@@ -24,7 +24,7 @@ __all__ = ['METRIC_KEYS', 'JRE_HINT', 'PROTOCOLS', 'CHEXBERT_LABELS', 'CHEXBERT_
            'score_predictions', 'ce_scores', 'toy_ce', 'chexbert_labels', 'chexbert_labels4', 'binarize_labels',
            'ce_masked', 'clinical_efficacy', 'report_ce', 'similarity_matrix', 'retrieval_metrics', 'mask_to_tokens',
            'pointing_score', 'pointing_game', 'bootstrap_ci', 'finding_sets', 'finding_retrieval', 'pointing_interval',
-           'distinct_reports', 'mean_pairwise_cosine']
+           'distinct_reports', 'mean_pairwise_cosine', 'binary_auc', 'linear_probe_f1']
 
 # %% ../nbs/08_metrics.ipynb #4af11afb
 METRIC_KEYS = ('BLEU_1', 'BLEU_2', 'BLEU_3', 'BLEU_4', 'METEOR', 'ROUGE_L', 'CIDEr')
@@ -507,3 +507,29 @@ def mean_pairwise_cosine(x) -> float:
     u = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     s = u.sum(0)
     return float((s @ s - (u * u).sum()) / (len(u) * (len(u) - 1)))
+
+# %% ../nbs/08_metrics.ipynb #7b39eacb
+def binary_auc(y_true, score) -> float:
+    "ROC AUC of `score` against 0/1 `y_true` (nan when only one class is present)."
+    from sklearn.metrics import roc_auc_score
+    y = _np(y_true).astype(int)
+    return float(roc_auc_score(y, _np(score))) if 0 < y.sum() < len(y) else float('nan')
+
+
+def linear_probe_f1(X_train, Y_train, X_test, Y_test, names: list[str], C: float = 0.1, seed: int = 0) -> dict:
+    """F1 on the test rows of one L2 logistic regression per column of Y (0/1), fitted on standardised train features;
+    `mean` over the columns that have both classes in train. A column with one class in train is nan."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+    X_train, X_test, Y_train, Y_test = (_np(a).astype(np.float64) for a in (X_train, X_test, Y_train, Y_test))
+    if X_train.ndim != 2 or X_train.shape[1] != X_test.shape[1] or Y_train.shape != (len(X_train), len(names)):
+        raise ValueError(f'linear_probe_f1: features {X_train.shape} / {X_test.shape} and labels {Y_train.shape} '
+                         f'must be (n, features) and (n, {len(names)})')
+    mu, sd = X_train.mean(0), X_train.std(0) + 1e-6
+    out = {}
+    for j, name in enumerate(names):
+        if Y_train[:, j].min() == Y_train[:, j].max(): out[name] = float('nan'); continue
+        clf = LogisticRegression(C=C, max_iter=2000, random_state=seed).fit((X_train - mu) / sd, Y_train[:, j])
+        out[name] = float(f1_score(Y_test[:, j], clf.predict((X_test - mu) / sd), zero_division=0.0))
+    vals = [v for v in out.values() if v == v]
+    return {**out, 'mean': float(np.mean(vals)) if vals else float('nan')}

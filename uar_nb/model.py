@@ -121,6 +121,10 @@ class ResNetPatchEmbedding(nn.Module):
         g = self.grid
         self.pos = nn.Embedding(g * g if view_embedding else n_views * g * g, d_model)
         self.view = nn.Embedding(n_views, d_model) if view_embedding else None
+        # N(0, 0.02) like every other embedding table of the model (text, LSU tokens); PyTorch's N(0, 1) default made
+        # position + view (norm ~11 at d=64) outweigh the image content (~7) in every BASE visual token
+        for e in (self.pos, self.view):
+            if e is not None: nn.init.normal_(e.weight, std=0.02)
         self.register_buffer('mean', torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer('std', torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 

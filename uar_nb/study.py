@@ -198,9 +198,11 @@ METRICS = {   # table column -> where it lives in metrics.json
     'FR@1 hi': ('finding_retrieval', 'ci', 1), 'FR@1 chance': ('finding_retrieval', 'chance'),
     'Pointing lo': ('pointing', 'ci', 0), 'Pointing hi': ('pointing', 'ci', 1), 'Pointing chance': ('pointing', 'chance'),
     'cos img': ('feature_cosine', 'image'), 'cos txt': ('feature_cosine', 'text'),
+    # where the findings are lost: a linear probe of the visual memory vs the decoder's contrast AUC (mean over findings)
+    'Mem F1': ('finding_diagnostics', 'memory_probe', 'mean'), 'Dec AUC': ('finding_diagnostics', 'decoder_auc', 'mean'),
 }
 DIAGNOSTICS = ('Distinct', 'CE F1 greedy', 'B4 greedy', 'FR@1', 'FR@1 lo', 'FR@1 hi', 'FR@1 chance', 'Pointing lo',
-               'Pointing hi', 'Pointing chance', 'cos img', 'cos txt')   # METRICS shown in the second table
+               'Pointing hi', 'Pointing chance', 'cos img', 'cos txt', 'Mem F1', 'Dec AUC')   # METRICS shown in the second table
 
 
 def _get(d, keys):
@@ -345,6 +347,8 @@ def _diagnostic_columns(agg, diag: list) -> dict:
     if 'Pointing chance' in diag: cols['Pointing chance'] = fmt('Pointing chance', 3)
     for c in ('cos img', 'cos txt'):
         if c in diag: cols[c] = fmt(c, 4)
+    for c in ('Mem F1', 'Dec AUC'):
+        if c in diag: cols[c] = fmt(c, 2)
     return cols
 
 
@@ -369,6 +373,9 @@ def ablation_table(study_dir, paper=None, out_dir=None) -> tuple:
                                                    'its 95% CI resamples whole reports.')
     if 'cos img_mean' in agg: notes.append('cos img / cos txt: mean pairwise cosine of the pooled global features on the test split '
                                            '(near 1: collapsed onto one direction).')
+    if 'Mem F1_mean' in agg: notes.append('Mem F1 / Dec AUC: where the findings are lost, mean over the findings - F1 of a linear probe '
+                                          'of each finding from the visual memory (train -> test) and the AUC of the decoder\'s '
+                                          'log-probability contrast "finding stated" vs "denied" (0.5: the words ignore the image; 09_train).')
     if 'selected' in agg: notes.append('selected: the checkpoint each seed reports, stage@epoch, chosen on validation '
                                        '(two-stage variants select within stage 2 unless train.select_across_stages).')
     if paper: notes.append(f'Paper: {PAPER_SOURCE}; Δ = ours - paper.')
@@ -495,6 +502,10 @@ def study_summary(runs, agg, study_dir=None, k: float = NOISE_K) -> str:
         lines.append('- Mean pairwise cosine of the pooled global features (image / text; above 0.99 = collapsed): ' +
                      '; '.join(f"{label(v)} {g(v, 'cos img'):.4f} / {g(v, 'cos txt'):.4f}" +
                                (' (collapsed)' if max(g(v, 'cos img'), g(v, 'cos txt')) > 0.99 else '') for v in mean))
+    if any(g(v, 'Mem F1') == g(v, 'Mem F1') for v in mean):
+        lines.append('- Where the findings are lost (mean over findings; memory: F1 of a linear probe of the visual memory, '
+                     'decoder: AUC of its "stated" vs "denied" contrast, 0.5 = ignores the image): ' +
+                     '; '.join(f"{label(v)} memory {g(v, 'Mem F1'):.2f} / decoder {g(v, 'Dec AUC'):.2f}" for v in mean))
     if lines[-1] == '': lines.append('- not measured in these runs')
     return '\n'.join(lines) + '\n'
 

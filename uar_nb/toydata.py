@@ -11,10 +11,10 @@ import numpy as np
 from PIL import Image
 
 # %% auto #0
-__all__ = ['GENERATOR_VERSION', 'IMAGE_SIZE', 'VIEWS', 'FINDINGS', 'LOBES', 'SIZES', 'FINDING_WORDS', 'FINDING_COLORS',
-           'study_rng', 'sample_patient', 'sample_findings', 'render_frontal', 'render_lateral', 'film', 'write_report',
-           'label_report', 'ToyStudy', 'study_id', 'make_study', 'anatomy_steps', 'check_out_dir', 'split_sizes',
-           'generate_dataset', 'load_masks', 'load_labels', 'show_studies']
+__all__ = ['GENERATOR_VERSION', 'IMAGE_SIZE', 'VIEWS', 'FINDINGS', 'LOBES', 'SIZES', 'FINDING_WORDS', 'FINDING_CONTRASTS',
+           'FINDING_COLORS', 'study_rng', 'sample_patient', 'sample_findings', 'render_frontal', 'render_lateral',
+           'film', 'write_report', 'label_report', 'ToyStudy', 'study_id', 'make_study', 'anatomy_steps',
+           'check_out_dir', 'split_sizes', 'generate_dataset', 'load_masks', 'load_labels', 'show_studies']
 
 # %% ../nbs/02_toydata.ipynb #2a6128be
 GENERATOR_VERSION = 'uar-toydata-1'
@@ -509,6 +509,20 @@ def label_report(text: str) -> dict[str, int]:
                 if any(p in ' '.join(words[i + 1:]) for p in _NEG_POST): continue
                 labels[f] = 1
     return labels
+
+# %% ../nbs/02_toydata.ipynb #38b5e112
+_HEART_OK, _LUNGS_OK = 'the heart is normal in size.', 'the lungs are clear.'
+# finding -> (prefix, sentences stating it, the sentence denying it): the generator's own phrasings
+FINDING_CONTRASTS: dict[str, tuple[str, list[str], str]] = {
+    'cardiomegaly': ('', ['the heart is mildly enlarged.', 'the heart is moderately enlarged.'], _HEART_OK),
+    'effusion': (f'{_HEART_OK} {_LUNGS_OK}', [f'there is a small {s} pleural effusion.' for s in ('left', 'right')],
+                 'no pleural effusion or pneumothorax.'),
+    'consolidation': (_HEART_OK, [f'there is a small opacity in the {l} lobe.' for l in ('right lower', 'left lower')], _LUNGS_OK),
+    'nodule': (_HEART_OK, [f'there is a small {l} lobe nodule.' for l in ('right upper', 'left upper')], _LUNGS_OK),
+    'pneumothorax': (f'{_HEART_OK} {_LUNGS_OK}', [f'there is a small {s} pneumothorax.' for s in ('left', 'right')],
+                     'no pleural effusion or pneumothorax.'),
+    'atelectasis': (_HEART_OK, [f'there is mild atelectasis at the {s} base.' for s in ('left', 'right')], _LUNGS_OK),
+}
 
 # %% ../nbs/02_toydata.ipynb #bdb8fdc7
 @dataclass

@@ -22,7 +22,7 @@ __all__ = ['IGNORED_ON_RESUME', 'check_device', 'resolve_device', 'seed_everythi
            'make_scheduler', 'train_one_epoch', 'generate_reports', 'reference_reports', 'RunFolder', 'save_checkpoint',
            'load_trainer_state', 'score', 'result_diff', 'describe_diff', 'check_same_config', 'start_run',
            'loss_weights', 'describe_loss_weights', 'toy_clinical_efficacy', 'validate', 'train', 'global_features',
-           'pointing_items', 'evaluate_test']
+           'pointing_items', 'memory_features', 'sentence_logprob', 'finding_diagnostics', 'evaluate_test']
 
 # %% ../nbs/09_train.ipynb #de9f6cf4
 def check_device(name) -> str:
@@ -558,6 +558,52 @@ def pointing_items(model, loader, reports: dict, cfg: Config, use_mask: bool, qu
     return items
 
 
+@torch.no_grad()
+def memory_features(model, loader, quiet=True) -> tuple[list, torch.Tensor]:
+    "Each study's visual memory (the encoder output the decoder attends to), flattened: ids and (N, n_visual * d)."
+    model.eval(); dev = next(model.parameters()).device; ids, feats = [], []
+    for batch in tqdm(loader, desc='memory', leave=False, disable=quiet):
+        ids += batch['ids']; feats.append(model.encode(to_device(batch, dev))[0].flatten(1).float().cpu())
+    return ids, torch.cat(feats)
+
+
+@torch.no_grad()
+def sentence_logprob(model, memory_kv, text: str, use_mask: bool) -> torch.Tensor:
+    "log p(text | image) of each study in the batch whose memory is `memory_kv`, without the final EOS (the report goes on)."
+    ids = torch.tensor(model.tokenizer.encode(text)[:-1], device=memory_kv[0][0].device)
+    x = ids[None].expand(len(memory_kv[0][0]), -1)
+    logp = model.decode_step(x[:, :-1], memory_kv, use_mask=use_mask).float().log_softmax(-1)
+    return logp.gather(-1, x[:, 1:, None])[..., 0].sum(1)
+
+
+def finding_diagnostics(model, cfg: Config, prep: PreparedData, test_loader, labels: dict, use_mask: bool, quiet=True) -> dict:
+    """Where the findings are lost (synthetic data): a linear probe of each finding from the visual memory (train split
+    without augmentation -> test split) and the AUC of the decoder's contrast score d_f (02_toydata FINDING_CONTRASTS)."""
+    from uar_nb import data, metrics, toydata
+    names = toydata.FINDINGS
+    train_ds = data.ReportDataset(cfg, 'train', prep.tokenizer, train=False, visual_tokens=prep.visual_tokens['train'],
+                                  token_grid=prep.token_grid)
+    train_loader = torch.utils.data.DataLoader(train_ds, batch_size=cfg.decode.batch_size, collate_fn=data.collate)
+    Y = lambda ids: np.array([[labels[i][f] for f in names] for i in ids])
+    (tr_ids, X_tr), (te_ids, X_te) = memory_features(model, train_loader, quiet), memory_features(model, test_loader, quiet)
+    probe = metrics.linear_probe_f1(X_tr, Y(tr_ids), X_te, Y(te_ids), names)
+    dev, d = next(model.parameters()).device, {f: [] for f in names}
+    model.eval()
+    for batch in tqdm(test_loader, desc='contrasts', leave=False, disable=quiet):
+        with torch.no_grad(): kv = model.project_memory(model.encode(to_device(batch, dev))[0])
+        for f, (prefix, present, absent) in toydata.FINDING_CONTRASTS.items():
+            stated = torch.stack([sentence_logprob(model, kv, f'{prefix} {s}', use_mask) for s in present]).mean(0)
+            d[f].append((stated - sentence_logprob(model, kv, f'{prefix} {absent}', use_mask)).cpu())
+    auc = {f: metrics.binary_auc(Y(te_ids)[:, j], torch.cat(d[f])) for j, f in enumerate(names)}
+    ok = [v for v in auc.values() if v == v]
+    auc['mean'] = float(np.mean(ok)) if ok else float('nan')
+    json_safe = lambda r: {k: (None if v != v else v) for k, v in r.items()}   # nan (one class in a split) -> null
+    return {'memory_probe': json_safe(probe), 'decoder_auc': json_safe(auc),
+            'probe': 'L2 logistic regression (C=0.1) per finding on the flattened visual memory, train split (no augmentation) '
+                     '-> F1 on the test split', 'contrast': 'AUC over test studies of d_f = mean log p(prefix + stated) - '
+                     'log p(prefix + denied) (02_toydata FINDING_CONTRASTS) against the generator labels'}
+
+
 def evaluate_test(cfg: Config, run: RunFolder, prep: PreparedData, device, use_mask: bool, quiet=False) -> dict:
     """Decode and score the test split once with the selected checkpoint - beam search (the reported numbers) and greedy
     (`greedy`, for comparison) - and measure the method at work; write test_reports.jsonl."""
@@ -588,4 +634,5 @@ def evaluate_test(cfg: Config, run: RunFolder, prep: PreparedData, device, use_m
         scored = [metrics.pointing_score(it['attn'], it['words'], it['masks'], toydata.FINDING_WORDS, cfg.data.n_views,
                                          model.visual_grid) for it in items]
         out['pointing'] = {**metrics.pointing_game(scored), **metrics.pointing_interval(scored)}
+        out['finding_diagnostics'] = finding_diagnostics(model, cfg, prep, loader, labels, use_mask, quiet)
     return out
