@@ -9,7 +9,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['cmd_toy', 'cmd_vocab', 'cmd_variants', 'config_from_args', 'cmd_train', 'cmd_score', 'cmd_label', 'cmd_study',
-           'cmd_generate', 'cmd_bench', 'build_parser', 'main']
+           'cmd_generate', 'cmd_bench', 'cmd_tokenizer_fit', 'cmd_tokenizer_report', 'build_parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #d7fd0501
 def _print_json(obj) -> None: print(json.dumps(obj, indent=2, default=str))
@@ -84,6 +84,40 @@ def cmd_bench(a):
         return _print_json(scale_check(a.scale, quiet=False, image_pipeline=False))
     from uar_nb.bench import run_bench
     run_bench(device=a.device, variants=a.variant, batch_sizes=a.batch_sizes, quick=a.quick, json_path=a.json, preset=a.preset)
+
+
+def _tokenizer_cfg(a, kind: str):
+    "The config a `uar tokenizer` command fits with: --config preset, --data, then lsu.image_tokenizer=kind, then --set."
+    from uar_nb.config import get_config, apply_overrides
+    cfg = get_config(a.config, overrides={'data.data_dir': str(a.data), 'lsu.image_tokenizer': kind})
+    return apply_overrides(cfg, a.set or [])
+
+
+def cmd_tokenizer_fit(a):
+    import time
+    from uar_nb.lsu import _split_images, make_image_tokenizer
+    cfg = _tokenizer_cfg(a, a.kind)
+    if not cfg.data.annotation_path().exists(): raise FileNotFoundError(f'{cfg.data.annotation_path()} not found: --data must be a '
+                                                                        f'dataset folder (uar toy --out data/toy makes one)')
+    images, entries, _ = _split_images(cfg, ('train',), max_train=a.max_images)['train']
+    t0 = time.time()
+    tok = make_image_tokenizer(cfg, train_images=images, seed=a.seed, progress=not a.quiet)
+    fit_s = round(time.time() - t0, 1)
+    tok.save(a.out)
+    _print_json(dict(kind=tok.kind, n_codes=tok.n_codes, train_studies=len(entries), train_images=int(images.shape[0] * images.shape[1]),
+                     image_size=cfg.data.image_size, fit_s=fit_s, fingerprint=tok.fingerprint(), out=str(a.out)))
+
+
+def cmd_tokenizer_report(a):
+    from uar_nb.config import parse_override
+    from uar_nb.lsu import tokenizer_report, tokenizer_table
+    if not (Path(a.data) / 'annotation.json').exists():
+        raise FileNotFoundError(f'{Path(a.data) / "annotation.json"} not found: --data must be a dataset folder (uar toy --out data/toy)')
+    rep = tokenizer_report(a.data, kinds=[k.strip() for k in a.kinds.split(',') if k.strip()], preset=a.config,
+                           overrides=dict(parse_override(s) for s in a.set or []), pixels=not a.no_pixels,
+                           json_path=a.json, progress=not a.quiet)
+    print(tokenizer_table(rep))
+
 
 # %% ../nbs/13_cli.ipynb #c38b3080
 def build_parser() -> argparse.ArgumentParser:
@@ -200,6 +234,36 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('--scale', type=int, default=0, metavar='N',
                    help='instead: resident-memory check on a synthetic MIMIC-layout annotation of N entries (e.g. 270790)')
     s.set_defaults(fn=cmd_bench)
+
+    s = sub.add_parser('tokenizer', help='fit an LSU image tokenizer (kmeans, vq) on the train split, or measure tokenizers',
+                       description='uar tokenizer fit: fit one tokenizer and save it (image_tokenizer.json + weights). '
+                                   'uar tokenizer report: PSNR, code usage and a linear probe of each finding, for every tokenizer alike.')
+    tsub = s.add_subparsers(dest='tokenizer_command', metavar='{fit,report}', required=True)
+    t = tsub.add_parser('fit', help='fit one image tokenizer on the TRAIN images of a dataset and save it into --out',
+                        description='Example: uar tokenizer fit --data data/toy --kind vq --out runs/vq-tokenizer '
+                                    '--set lsu.vq_codes=128. Prints JSON (kind, codes, fit seconds, fingerprint). '
+                                    'Load it with lsu.load_image_tokenizer(OUT).')
+    t.add_argument('--data', required=True, type=Path, help='dataset folder with annotation.json and images/ (sets data.data_dir)')
+    t.add_argument('--kind', required=True, choices=['kmeans', 'vq'], help='kmeans (patch codebook) or vq (a small VQ-VAE)')
+    t.add_argument('--out', required=True, type=Path, help='folder to write the fitted tokenizer into')
+    t.add_argument('--config', default='toy', help='preset name or config YAML for the other settings (default toy)')
+    t.add_argument('--set', action='append', metavar='KEY=VALUE', help='override a config key, e.g. --set lsu.vq_steps=300 (repeatable)')
+    t.add_argument('--seed', type=int, default=0, help='fitting seed (default 0, as training uses)')
+    t.add_argument('--max-images', type=int, default=None, metavar='N', help='fit on the first N training studies only')
+    t.add_argument('--quiet', action='store_true', help='no progress bar')
+    t.set_defaults(fn=cmd_tokenizer_fit)
+    t = tsub.add_parser('report', help='measure tokenizers alike: val PSNR, code perplexity, linear probe F1 per finding',
+                        description='Fits (or reuses from the data cache, as training does) each --kinds tokenizer on the train split and '
+                                    'measures it on val; with a toy labels.json, also a probe on the pixels. Prints a markdown table. '
+                                    'Example: uar tokenizer report --data data/toy --json results/tokenizer/toy.json')
+    t.add_argument('--data', required=True, type=Path, help='dataset folder with annotation.json and images/ (toy: labels.json for the probe)')
+    t.add_argument('--kinds', default='kmeans,vq', help='comma-separated tokenizer kinds (default kmeans,vq; dvae has no decoder: no PSNR)')
+    t.add_argument('--config', default='toy', help='preset name or config YAML for the other settings (default toy)')
+    t.add_argument('--set', action='append', metavar='KEY=VALUE', help='override a config key for every kind, e.g. --set lsu.vq_codes=64')
+    t.add_argument('--no-pixels', action='store_true', help='skip the pixel probe (the slowest part)')
+    t.add_argument('--json', type=Path, default=None, help='also write the report as JSON here')
+    t.add_argument('--quiet', action='store_true', help='no progress bars')
+    t.set_defaults(fn=cmd_tokenizer_report)
     return p
 
 

@@ -43,15 +43,23 @@ class DataConfig:
 class LSUConfig:
     "Latent Space Unifier: how images become discrete tokens (paper Sec. 3.2)."
     image_tokenizer: str = 'dvae'   # dvae (the paper's DALL-E dVAE, FlavaImageCodebook) | kmeans (fitted patch codebook)
+                                    # | vq (a small VQ-VAE fitted on the training images, 03_lsu)
     dvae_name: str = 'facebook/flava-image-codebook'  # hub name or local folder for from_pretrained
     dvae_random_init: bool = False  # only when asked: random dVAE weights (for tests/offline demos)
     kmeans_codes: int = 1024        # codebook size of the kmeans tokenizer
-    patch_size: int = 8             # kmeans patch side; 112/8 = 14x14 = 196 tokens per view, like the dVAE
+    patch_size: int = 8             # kmeans patch side / vq downsampling (a power of 2 for vq); 112/8 = 14x14 = 196 tokens per view, like the dVAE
     kmeans_max_patches: int = 200_000  # patches sampled from train images to fit the codebook
     kmeans_pool: int = 1            # kmeans: average-pool the image by this factor before patching (denoise)
     kmeans_gain_levels: int = 0     # >0: gain-shape tokens = (shape code of the centred patch, brightness level);
                                     # keeps the low-contrast findings a plain patch codebook quantises away
-    embed_from_codebook: bool = False  # kmeans: embedding = W_I[code] + Linear(code's codebook patch), shared by all codes
+    vq_codes: int = 256             # vq: codebook size (tokens are ids 0..vq_codes-1)
+    vq_dim: int = 32                # vq: code vector size (encoder output channels)
+    vq_channels: int = 32           # vq: conv width of encoder/decoder (first layer half); fit time grows ~ its square
+    vq_steps: int = 700             # vq: training steps (the first min(100, steps/7) a plain autoencoder); ~50 s at the toy size, one core
+    vq_batch_size: int = 64         # vq: images per training step
+    vq_lr: float = 2e-3             # vq: Adam learning rate of encoder and decoder
+    vq_beta: float = 0.25           # vq: commitment weight beta in ||x - D(e)||^2 + beta ||E(x) - sg[e]||^2 (codebook by EMA)
+    embed_from_codebook: bool = False  # kmeans/vq: embedding = W_I[code] + Linear(code's codebook patch), shared by all codes
     token_noise: float = 0.0        # training only: share of visual tokens replaced by random codes (against memorising)
 
 
@@ -200,7 +208,7 @@ def _coerce(key, value, typ):
 
 
 # the switches that take one of a few values, and the counts that must be at least some number
-CHOICES = {'data.dataset': ('toy', 'iu_xray', 'mimic_cxr'), 'lsu.image_tokenizer': ('dvae', 'kmeans'),
+CHOICES = {'data.dataset': ('toy', 'iu_xray', 'mimic_cxr'), 'lsu.image_tokenizer': ('dvae', 'kmeans', 'vq'),
            'model.visual_encoder': ('lsu', 'resnet'), 'model.basis_kind': ('orthonormal', 'uniform', 'normal'),
            'model.basis_affine': ('full', 'feature'), 'model.fusion': ('dual_gate', 'add', 'none'),
            'model.mask_reduction': ('mean', 'sum'), 'model.ce_reduction': ('mean', 'sum'),
@@ -208,7 +216,8 @@ CHOICES = {'data.dataset': ('toy', 'iu_xray', 'mimic_cxr'), 'lsu.image_tokenizer
            'train.select_metric': ('BLEU_1', 'BLEU_2', 'BLEU_3', 'BLEU_4', 'METEOR', 'ROUGE_L', 'CIDEr')}
 MINIMUM = {'train.epochs': 1, 'train.stage1_epochs': 1, 'train.stage2_epochs': 1, 'train.batch_size': 1,
            'train.val_every': 1, 'train.patience': 0, 'train.max_steps_per_epoch': 0, 'train.warmup_steps': 0,
-           'decode.beam_size': 1, 'decode.batch_size': 1, 'data.max_len': 3, 'data.image_size': 1, 'data.resize_train': 1}
+           'decode.beam_size': 1, 'lsu.vq_codes': 2, 'lsu.vq_dim': 1, 'lsu.vq_channels': 8, 'lsu.vq_steps': 2, 'lsu.vq_batch_size': 1,
+            'decode.batch_size': 1, 'data.max_len': 3, 'data.image_size': 1, 'data.resize_train': 1}
 
 
 def _check_value(key, value):

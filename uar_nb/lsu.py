@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_lsu.ipynb #e54ae241
 from __future__ import annotations
-import hashlib, json, os, tempfile
+import hashlib, json, math, os, tempfile, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -14,8 +14,10 @@ from .config import Config
 
 # %% auto #0
 __all__ = ['LOGIT_LAPLACE_EPS', 'as_image_batch', 'ImageTokenizer', 'load_image_tokenizer', 'dvae_pixels', 'DVAETokenizer',
-           'image_patches', 'KMeansTokenizer', 'synthetic_frontal', 'make_image_tokenizer', 'token_cache_path',
-           'build_token_cache', 'VisualTokenEmbedding', 'TextEmbedding']
+           'check_fit_images', 'image_patches', 'KMeansTokenizer', 'synthetic_frontal', 'VQVAE', 'VQTokenizer',
+           'fit_settings_name', 'make_image_tokenizer', 'token_cache_path', 'build_token_cache', 'VisualTokenEmbedding',
+           'TextEmbedding', 'reconstruction_psnr', 'code_usage', 'onehot_tokens', 'probe_f1', 'pixel_features',
+           'measure_tokenizer', 'tokenizer_report', 'tokenizer_table']
 
 # %% ../nbs/03_lsu.ipynb #5e25a524
 def as_image_batch(images) -> torch.Tensor:
@@ -141,6 +143,30 @@ class DVAETokenizer(ImageTokenizer):
         return tok
 
 # %% ../nbs/03_lsu.ipynb #711a54bb
+def check_fit_images(images, n_codes: int, patch_size: int, pool: int = 1, min_images: int = 2, codes_key: str = 'n_codes') -> np.ndarray:
+    "Refuse training images a patch codebook cannot be fitted on (each error names the fix); returns them as one array."
+    if isinstance(images, (list, tuple)):
+        sizes = sorted({tuple(np.shape(a)[-2:]) for a in images})
+        if len(sizes) > 1:
+            raise ValueError(f'images of mixed sizes ({", ".join("x".join(map(str, s)) for s in sizes[:4])}): a tokenizer is fitted on '
+                             f'one size; resize them first (the data layer does: data.image_size)')
+        images = np.stack([np.asarray(a) for a in images]) if images else np.zeros((0, 0, 0), np.uint8)
+    shape = tuple(images.shape)
+    if len(shape) not in (3, 4): raise ValueError(f'fit expects (N,H,W) or (N,V,H,W) images, got shape {shape}')
+    n_img = shape[0] * (shape[1] if len(shape) == 4 else 1)
+    if n_img < min_images:
+        raise ValueError(f'too few images to fit a tokenizer: {n_img} (at least {min_images}); give more training images')
+    H, W = shape[-2] // pool, shape[-1] // pool
+    if H % patch_size or W % patch_size or H < patch_size:
+        raise ValueError(f'image side {shape[-2]}x{shape[-1]} (pool={pool}) is not a multiple of patch_size={patch_size}: '
+                         f'change lsu.patch_size or data.image_size')
+    n_patches = n_img * (H // patch_size) * (W // patch_size)
+    if n_patches < n_codes:
+        raise ValueError(f'codebook larger than the number of patches: {n_img} images give {n_patches} patches for {n_codes} codes; '
+                         f'give more training images or fewer codes ({codes_key})')
+    return images
+
+
 def image_patches(x: torch.Tensor, patch_size: int, pool: int = 1) -> torch.Tensor:
     "Float images `(N,C,H,W)` -> grayscale non-overlapping patches `(N, L, p*p)` (row-major over the grid)."
     if x.shape[1] == 3: x = x.mean(1, keepdim=True)
@@ -177,8 +203,8 @@ class KMeansTokenizer(ImageTokenizer):
     def fit(self, images, max_patches: int = 200_000, seed: int = 0, chunk: int = 512) -> 'KMeansTokenizer':
         "Fit on uint8/float images `(N,H,W)` or `(N,V,H,W)` (e.g. a memmap of the TRAIN split only)."
         from sklearn.cluster import MiniBatchKMeans
+        images = check_fit_images(images, self.shape_codes, self.patch_size, self.pool, codes_key='lsu.kmeans_codes')
         shape = images.shape
-        if len(shape) not in (3, 4): raise ValueError(f'fit expects (N,H,W) or (N,V,H,W) images, got shape {tuple(shape)}')
         n_img = shape[0] * (shape[1] if len(shape) == 4 else 1)
         side = shape[-1] // self.pool // self.patch_size
         per_img = (shape[-2] // self.pool // self.patch_size) * side
@@ -270,18 +296,228 @@ def synthetic_frontal(size: int = 64, seed: int = 0, opacity: bool = False) -> n
     img = img + rng.normal(0, 0.03, img.shape)
     return (np.clip(img, 0, 1) * 255).astype(np.uint8)
 
+# %% ../nbs/03_lsu.ipynb #480e3011
+def _image_sampler(images, seed: int):
+    "A function `n -> float (n,1,H,W)` drawing random views of uint8 `(N,H,W)`/`(N,V,H,W)` images (a memmap is read per batch)."
+    shape = images.shape
+    V = shape[1] if len(shape) == 4 else 1
+    g = np.random.default_rng(seed)
+    def draw(n):
+        i = np.sort(g.integers(0, shape[0] * V, n))
+        block = images[i] if len(shape) == 3 else images[i // V, i % V]      # (n, H, W): one fancy-indexed read
+        return as_image_batch(np.asarray(block))
+    return draw
+
+
+class VQVAE(nn.Module):
+    "Conv encoder (downsample by `patch_size`) -> nearest of `n_codes` code vectors -> conv decoder. Codebook in a buffer (EMA)."
+    def __init__(self, n_codes: int = 256, code_dim: int = 32, patch_size: int = 8, channels: int = 32):
+        super().__init__()
+        n_down = int(round(np.log2(patch_size)))
+        if patch_size < 2 or 2 ** n_down != patch_size: raise ValueError(f'a vq tokenizer needs patch_size a power of 2 (2, 4, 8, 16), got {patch_size}')
+        ch = [max(channels // 2, 8)] + [channels] * (n_down - 1)           # e.g. 16, 32, 32 for patch 8
+        enc, c_in = [], 1
+        for c in ch: enc += [nn.Conv2d(c_in, c, 4, 2, 1), nn.ReLU()]; c_in = c
+        self.encoder = nn.Sequential(*enc, nn.Conv2d(c_in, code_dim, 1))
+        dec = [nn.Conv2d(code_dim, ch[-1], 3, 1, 1), nn.ReLU()]
+        for c_in, c in zip(ch[::-1], ch[::-1][1:] + [None]):
+            dec += [nn.ConvTranspose2d(c_in, c or 1, 4, 2, 1)] + ([nn.ReLU()] if c else [])
+        self.decoder = nn.Sequential(*dec)
+        self.register_buffer('codebook', torch.zeros(n_codes, code_dim))
+
+    def encode(self, x): return self.encoder(x - 0.5)                       # (B, D, h, w)
+
+    def nearest(self, z):
+        "(B, D, h, w) -> code ids (B, h*w): argmin_k ||z - e_k||^2."
+        flat = z.permute(0, 2, 3, 1).reshape(-1, z.shape[1])
+        c = self.codebook
+        return ((c * c).sum(1) - 2 * flat @ c.T).argmin(1).view(z.shape[0], -1)
+
+    def decode_codes(self, codes, h: int, w: int):
+        "Code ids (B, h*w) -> images (B, 1, h*p, w*p) in [0, 1] (not clamped)."
+        q = self.codebook[codes].view(codes.shape[0], h, w, -1).permute(0, 3, 1, 2)
+        return self.decoder(q) + 0.5
+
+
+class VQTokenizer(ImageTokenizer):
+    "A small VQ-VAE fitted on the TRAIN images: conv encoder -> nearest code per patch-sized cell (token); a decoder reconstructs."
+    kind = 'vq'
+    _settings = ('n_codes', 'code_dim', 'patch_size', 'channels', 'steps', 'batch_size', 'lr', 'beta', 'decay', 'warmup', 'restart_every')
+
+    def __init__(self, n_codes: int = 256, code_dim: int = 32, patch_size: int = 8, channels: int = 32, steps: int = 700,
+                 batch_size: int = 64, lr: float = 2e-3, beta: float = 0.25, decay: float = 0.95, warmup: int | None = None,
+                 restart_every: int = 20, tokenize_batch: int = 256):
+        if n_codes < 2: raise ValueError(f'a vq codebook needs at least 2 codes, got {n_codes}')
+        warmup = min(100, steps // 7) if warmup is None else warmup
+        if not 0 <= warmup < steps: raise ValueError(f'vq warm-up ({warmup}) must be in [0, steps={steps})')
+        self.n_codes, self.code_dim, self.patch_size, self.channels = n_codes, code_dim, patch_size, channels
+        self.steps, self.batch_size, self.lr, self.beta, self.decay = steps, batch_size, lr, beta, decay
+        self.warmup, self.restart_every, self.tokenize_batch = warmup, restart_every, tokenize_batch
+        self.model = VQVAE(n_codes, code_dim, patch_size, channels).eval().requires_grad_(False)
+        self.fitted, self.history = False, {}
+
+    def settings(self) -> dict: return {k: getattr(self, k) for k in self._settings}
+    def tokens_per_image(self, image_size: int) -> int: return (image_size // self.patch_size) ** 2
+    def to(self, device): self.model.to(device); return self
+    def _device(self): return self.model.codebook.device
+
+    def _check(self):
+        if not self.fitted: raise RuntimeError('VQTokenizer is not fitted: call .fit(train_images) or load a saved one')
+
+    def fit(self, images, seed: int = 0, progress: bool = True, threads: int | None = 1) -> 'VQTokenizer':
+        """Train on uint8 images `(N,H,W)` or `(N,V,H,W)` of the TRAIN split (a memmap is fine). Seeded; with `threads=1`
+        (default) the result does not depend on the machine's core count."""
+        from tqdm.auto import tqdm
+        images = check_fit_images(images, self.n_codes, self.patch_size, min_images=8, codes_key='lsu.vq_codes')
+        old_threads, t0 = torch.get_num_threads(), time.perf_counter()
+        if threads: torch.set_num_threads(threads)
+        try:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                self.model = m = VQVAE(self.n_codes, self.code_dim, self.patch_size, self.channels).to(self._device())
+                self._train(m, _image_sampler(images, seed), torch.Generator().manual_seed(seed), progress, tqdm)
+        finally: torch.set_num_threads(old_threads)
+        m.eval().requires_grad_(False)
+        self.fitted = True
+        self.history['fit_s'] = round(time.perf_counter() - t0, 1)
+        return self
+
+    def _train(self, m, draw, g, progress, tqdm):
+        K, B, dev = self.n_codes, self.batch_size, self._device()
+        opt = torch.optim.Adam(list(m.encoder.parameters()) + list(m.decoder.parameters()), self.lr)
+        ema_n = ema_w = None
+        hist = dict(loss=[], perplexity=[], restarts=0)
+        bar = tqdm(range(self.steps), desc=f'fitting vq tokenizer ({K} codes)', disable=not progress, mininterval=1)
+        for step in bar:
+            x = draw(B).to(dev)
+            z = m.encode(x)                                                 # (B, D, h, w)
+            flat = z.permute(0, 2, 3, 1).reshape(-1, z.shape[1])
+            if step < self.warmup:                                          # plain autoencoder first: useful encoder outputs
+                zq, commit = z, torch.zeros(())
+            else:
+                if ema_n is None:                                           # codebook := K random encoder outputs
+                    with torch.no_grad():
+                        pool = torch.cat([m.encode(draw(B).to(dev)).permute(0, 2, 3, 1).reshape(-1, z.shape[1])
+                                          for _ in range(max(1, -(-4 * K // (B * z.shape[2] * z.shape[3]))))])
+                        m.codebook.copy_(pool[torch.randperm(len(pool), generator=g)[:K].to(dev)])
+                        ema_n, ema_w = torch.ones(K, device=dev), m.codebook.clone()
+                idx = m.nearest(z.detach()).flatten()
+                with torch.no_grad():                                       # EMA codebook: e_k = mean of the z assigned to k
+                    oh = F.one_hot(idx, K).float()
+                    ema_n.mul_(self.decay).add_(oh.sum(0), alpha=1 - self.decay)
+                    ema_w.mul_(self.decay).add_(oh.T @ flat.detach(), alpha=1 - self.decay)
+                    n = ema_n.sum()
+                    m.codebook.copy_(ema_w / ((ema_n + 1e-5) / (n + K * 1e-5) * n)[:, None])
+                    if self.restart_every and step % self.restart_every == 0:   # dead codes restart at random encoder outputs
+                        dead = ema_n < 0.03 * len(flat) / K
+                        if dead.any():
+                            r = flat.detach()[torch.randint(len(flat), (int(dead.sum()),), generator=g).to(dev)]
+                            m.codebook[dead] = r; ema_w[dead] = r; ema_n[dead] = 1.
+                            hist['restarts'] += int(dead.sum())
+                    p = oh.mean(0); ppl = torch.exp(-(p * torch.log(p + 1e-10)).sum()).item()
+                q = m.codebook[idx]
+                commit = ((flat - q) ** 2).mean()
+                zq = (flat + (q - flat).detach()).view(z.shape[0], z.shape[2], z.shape[3], -1).permute(0, 3, 1, 2)  # straight-through
+            rec = m.decoder(zq) + 0.5
+            loss = F.mse_loss(rec, x) + self.beta * commit
+            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+            if step % 50 == 0 or step == self.steps - 1:
+                hist['loss'].append(round(loss.item(), 6))
+                if step >= self.warmup: hist['perplexity'].append(round(ppl, 2)); bar.set_postfix(loss=f'{loss.item():.4f}', ppl=f'{ppl:.0f}')
+        self.history = hist
+
+    def _grid(self, x):
+        H, W = x.shape[-2:]
+        if H % self.patch_size or W % self.patch_size:
+            raise ValueError(f'image side {H}x{W} is not a multiple of patch_size={self.patch_size}')
+        return H // self.patch_size, W // self.patch_size
+
+    @torch.no_grad()
+    def tokenize(self, images) -> torch.Tensor:
+        self._check()
+        x = as_image_batch(images)
+        if x.shape[1] == 3: x = x.mean(1, keepdim=True)
+        self._grid(x)
+        out = [self.model.nearest(self.model.encode(x[i:i + self.tokenize_batch].to(self._device()))).cpu()
+               for i in range(0, len(x), self.tokenize_batch)]
+        return torch.cat(out).long()
+
+    @torch.no_grad()
+    def reconstruct(self, tokens) -> torch.Tensor:
+        "Tokens `(N, L)` of square images -> `(N, 1, side, side)` decoded images in [0, 1] (what the tokens keep)."
+        self._check()
+        t = torch.as_tensor(tokens).long().to(self._device())
+        g = math.isqrt(t.shape[1])
+        return torch.cat([self.model.decode_codes(t[i:i + self.tokenize_batch], g, g).clamp(0, 1).cpu()
+                          for i in range(0, len(t), self.tokenize_batch)])
+
+    @torch.no_grad()
+    def code_patches(self, grid: int = 8) -> torch.Tensor:
+        "(n_codes, patch*patch): what each code looks like alone - a grid filled with it, decoded, its centre patch."
+        self._check()
+        p, c = self.patch_size, grid // 2
+        t = torch.arange(self.n_codes, device=self._device())[:, None].expand(-1, grid * grid)
+        img = torch.cat([self.model.decode_codes(t[i:i + 64], grid, grid) for i in range(0, self.n_codes, 64)])
+        return img[:, 0, c * p:(c + 1) * p, c * p:(c + 1) * p].flatten(1).cpu()
+
+    def fingerprint(self) -> str:
+        "'vq-' + sha1 of the settings and every weight (computed each time: ~0.1 M numbers, so an edited weight is never missed)."
+        self._check()
+        h = hashlib.sha1(json.dumps(self.settings(), sort_keys=True).encode())
+        for k, v in sorted(self.model.state_dict().items()): h.update(k.encode()); h.update(v.detach().cpu().numpy().tobytes())
+        return 'vq-' + h.hexdigest()
+
+    def save(self, path) -> Path:
+        "Write `model.safetensors` (encoder, decoder, codebook) and `image_tokenizer.json` into folder `path`."
+        from safetensors.torch import save_file
+        self._check()
+        path = Path(path); path.mkdir(parents=True, exist_ok=True)
+        save_file({k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}, path / 'model.safetensors')
+        meta = dict(kind='vq', **self.settings(), fingerprint=self.fingerprint(), history=self.history)
+        (path / 'image_tokenizer.json').write_text(json.dumps(meta, indent=1))
+        return path
+
+    @classmethod
+    def _load(cls, path, meta, **kw):
+        from safetensors.torch import load_file
+        tok = cls(**{k: meta[k] for k in cls._settings}, **kw)
+        tok.model.load_state_dict(load_file(path / 'model.safetensors'))
+        tok.fitted, tok.history = True, meta.get('history', {})
+        if meta.get('fingerprint') and tok.fingerprint() != meta['fingerprint']:
+            raise ValueError(f'{path}: the weights do not match the fingerprint in image_tokenizer.json (a corrupted or edited folder)')
+        return tok
+
+    @classmethod
+    def from_pretrained(cls, path, **kw) -> 'VQTokenizer': return load_image_tokenizer(path, **kw)
+    def save_pretrained(self, path) -> Path: return self.save(path)
+
 # %% ../nbs/03_lsu.ipynb #732f9e63
-def make_image_tokenizer(cfg: Config, train_images=None, seed: int | None = None) -> ImageTokenizer:
-    "Build the image tokenizer `cfg.lsu.image_tokenizer` names (kmeans is fitted on `train_images`, the TRAIN split)."
+def fit_settings_name(cfg: Config) -> str:
+    "A folder name for the settings a fitted tokenizer (kmeans, vq) depends on (the training images' key is added by the caller)."
+    l = cfg.lsu
+    if l.image_tokenizer == 'kmeans':  # the name the kit has always used: caches stay valid
+        return f'kmeans_{l.kmeans_codes}_p{l.patch_size}_pool{l.kmeans_pool}_g{l.kmeans_gain_levels}_{l.kmeans_max_patches}'
+    if l.image_tokenizer == 'vq':
+        return f'vq_{l.vq_codes}_d{l.vq_dim}_c{l.vq_channels}_p{l.patch_size}_s{l.vq_steps}_b{l.vq_batch_size}_lr{l.vq_lr:g}_beta{l.vq_beta:g}'
+    raise ValueError(f'lsu.image_tokenizer={l.image_tokenizer!r} is not fitted (only kmeans and vq are)')
+
+
+def make_image_tokenizer(cfg: Config, train_images=None, seed: int | None = None, progress: bool = False) -> ImageTokenizer:
+    "Build the image tokenizer `cfg.lsu.image_tokenizer` names (kmeans and vq are fitted on `train_images`, the TRAIN split)."
     lsu = cfg.lsu
+    seed = cfg.train.seed if seed is None else seed
     if lsu.image_tokenizer == 'dvae':
-        return DVAETokenizer(lsu.dvae_name, random_init=lsu.dvae_random_init, seed=cfg.train.seed if seed is None else seed)
+        return DVAETokenizer(lsu.dvae_name, random_init=lsu.dvae_random_init, seed=seed)
+    if lsu.image_tokenizer in ('kmeans', 'vq') and train_images is None:
+        raise ValueError(f'lsu.image_tokenizer={lsu.image_tokenizer} must be fitted: pass train_images (uint8 (N,V,H,W) of the TRAIN split)')
     if lsu.image_tokenizer == 'kmeans':
-        if train_images is None:
-            raise ValueError('lsu.image_tokenizer=kmeans must be fitted: pass train_images (uint8 (N,V,H,W) of the TRAIN split)')
         tok = KMeansTokenizer(lsu.kmeans_codes, lsu.patch_size, lsu.kmeans_pool, gain_levels=lsu.kmeans_gain_levels)
-        return tok.fit(train_images, max_patches=lsu.kmeans_max_patches, seed=cfg.train.seed if seed is None else seed)
-    raise ValueError(f'unknown lsu.image_tokenizer {lsu.image_tokenizer!r}: use dvae or kmeans')
+        return tok.fit(train_images, max_patches=lsu.kmeans_max_patches, seed=seed)
+    if lsu.image_tokenizer == 'vq':
+        tok = VQTokenizer(lsu.vq_codes, lsu.vq_dim, lsu.patch_size, lsu.vq_channels, lsu.vq_steps, lsu.vq_batch_size,
+                          lsu.vq_lr, lsu.vq_beta)
+        return tok.fit(train_images, seed=seed, progress=progress)
+    raise ValueError(f'unknown lsu.image_tokenizer {lsu.image_tokenizer!r}: use dvae, kmeans or vq')
 
 # %% ../nbs/03_lsu.ipynb #242cc12b
 def _array_digest(images, chunk: int = 256) -> str:
@@ -374,3 +610,125 @@ class TextEmbedding(nn.Module):
         if offset + T > self.max_len:
             raise ValueError(f'positions {offset}..{offset + T - 1} exceed max_len={self.max_len} of the text embedding')
         return self.tok(ids) + self.pos(torch.arange(offset, offset + T, device=ids.device))
+
+# %% ../nbs/03_lsu.ipynb #76ab5e1c
+def reconstruction_psnr(image_tokenizer: ImageTokenizer, images, batch: int = 256) -> float | None:
+    "Mean PSNR (dB, peak 1) of images `(N,[V,]S,S)` rebuilt from their tokens; None for a tokenizer without a decoder (dVAE)."
+    if not hasattr(image_tokenizer, 'reconstruct'): return None
+    x = np.asarray(images).reshape(-1, *images.shape[-2:])
+    out = []
+    for i in range(0, len(x), batch):
+        xb = as_image_batch(x[i:i + batch])
+        rec = image_tokenizer.reconstruct(image_tokenizer.tokenize(xb)).clamp(0, 1)
+        out.append(10 * torch.log10(1 / ((rec - xb) ** 2).mean((1, 2, 3)).clamp_min(1e-10)))
+    return round(torch.cat(out).mean().item(), 2)
+
+
+def code_usage(tokens, n_codes: int) -> dict:
+    "Perplexity exp(H(p)) of the code distribution p of `tokens` (n_codes = all used equally) and the share of codes used."
+    cnt = np.bincount(np.asarray(tokens).ravel(), minlength=n_codes).astype(float)
+    p = cnt[cnt > 0] / cnt.sum()
+    return dict(perplexity=round(float(np.exp(-(p * np.log(p)).sum())), 1), used=round(float((cnt > 0).mean()), 3))
+
+
+def onehot_tokens(tokens, n_codes: int):
+    "Tokens `(N, P)` (P positions, all views) -> sparse one-hot features `(N, P * n_codes)`: one indicator per (position, code)."
+    from scipy import sparse
+    t = np.asarray(tokens).reshape(len(tokens), -1).astype(np.int64)
+    N, P = t.shape
+    cols = (np.arange(P)[None] * n_codes + t).ravel()
+    return sparse.csr_matrix((np.ones(N * P, np.float32), (np.repeat(np.arange(N), P), cols)), shape=(N, P * n_codes))
+
+
+def probe_f1(X_train, y_train, X_val, y_val, names, C: float = 1.0) -> dict:
+    "Linear probe: one LogisticRegression(C) per finding, fitted on train, F1 of the positive class on val (fixed, not tuned)."
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+    y_train, y_val = np.asarray(y_train), np.asarray(y_val)
+    out = {}
+    for j, name in enumerate(names):
+        if len(set(y_train[:, j])) < 2: out[name] = None; continue
+        m = LogisticRegression(C=C, max_iter=3000).fit(X_train, y_train[:, j])
+        out[name] = round(float(f1_score(y_val[:, j], m.predict(X_val), zero_division=0)), 2)
+    return out
+
+
+def pixel_features(train_images, val_images) -> tuple:
+    "Pixels as probe features: every view's pixels in [0,1], standardised with the TRAIN mean and std."
+    a = np.asarray(train_images, np.float32).reshape(len(train_images), -1) / 255
+    b = np.asarray(val_images, np.float32).reshape(len(val_images), -1) / 255
+    mu, sd = a.mean(0), a.std(0) + 1e-3
+    return (a - mu) / sd, (b - mu) / sd
+
+
+def measure_tokenizer(image_tokenizer: ImageTokenizer, train_images, val_images, y_train=None, y_val=None, names=()) -> dict:
+    """One tokenizer measured like every other: PSNR of val images rebuilt from tokens, code usage on val, and (with labels)
+    the probe F1 per finding from one-hot tokens. Images uint8 `(N, V, S, S)`."""
+    tok_of = lambda im: image_tokenizer.tokenize(np.asarray(im).reshape(-1, *im.shape[-2:])).reshape(len(im), -1).numpy()
+    t_val = tok_of(val_images)
+    out = dict(kind=image_tokenizer.kind, n_codes=image_tokenizer.n_codes, fingerprint=image_tokenizer.fingerprint(),
+               psnr=reconstruction_psnr(image_tokenizer, val_images), **code_usage(t_val, image_tokenizer.n_codes))
+    if y_train is not None:
+        K = image_tokenizer.n_codes
+        out['probe_f1'] = probe_f1(onehot_tokens(tok_of(train_images), K), y_train, onehot_tokens(t_val, K), y_val, names)
+    return out
+
+# %% ../nbs/03_lsu.ipynb #912c87b1
+def _split_images(cfg: Config, splits=('train', 'val'), max_train: int | None = None):
+    "uint8 (N, V, S, S) images and entries of `splits` through the data layer's cache (resized to data.image_size)."
+    from uar_nb import data
+    d = cfg.data
+    entries = data.load_annotation(d.annotation_path(), d.dataset, splits=splits, strict=d.strict, n_views=d.n_views)
+    if max_train is not None and 'train' in entries: entries['train'] = entries['train'][:max_train]
+    cache = data.ImageCache(d.image_root(), d.cache_root(), quiet=True)
+    return {s: (cache.get(s, entries[s], d.image_size), entries[s], cache.key(entries[s], d.image_size)) for s in splits}
+
+
+def tokenizer_report(data_dir, kinds=('kmeans', 'vq'), overrides=None, preset: str = 'toy', pixels: bool = True,
+                     json_path=None, progress: bool = True) -> dict:
+    """Fit (or reuse from the cache, exactly as training does) each tokenizer kind on the TRAIN images of `data_dir` and
+    measure it on val with `measure_tokenizer`; with a toy `labels.json`, also the pixel probe. Optionally write JSON."""
+    import time
+    from uar_nb.config import get_config, apply_overrides
+    from uar_nb.train import load_or_fit_image_tokenizer
+    cfg = apply_overrides(get_config(preset, overrides={'data.data_dir': str(data_dir)}), overrides or {})
+    imgs = _split_images(cfg)
+    (tr, e_tr, key), (va, e_va, _) = imgs['train'], imgs['val']
+    names, y_tr, y_va = (), None, None
+    if (Path(data_dir) / 'labels.json').exists():
+        from uar_nb.toydata import load_labels, FINDINGS
+        lab = load_labels(data_dir)
+        names = tuple(FINDINGS)
+        y_tr, y_va = ([[lab[e['id']][f] for f in names] for e in es] for es in (e_tr, e_va))
+    rows = []
+    for kind in kinds:
+        c = apply_overrides(cfg, {'lsu.image_tokenizer': kind})
+        t0 = time.time()
+        tok = load_or_fit_image_tokenizer(c, tr, key, progress=progress)
+        row = dict(name=kind, **measure_tokenizer(tok, tr, va, y_tr, y_va, names))
+        row['fit_s'] = getattr(tok, 'history', {}).get('fit_s')   # vq: measured when it was fitted (cached later)
+        row['load_or_fit_s'] = round(time.time() - t0, 1)
+        rows.append(row)
+    if pixels and y_tr is not None:
+        p_tr, p_va = pixel_features(tr, va)
+        rows.insert(0, dict(name='pixels', kind='pixels', probe_f1=probe_f1(p_tr, y_tr, p_va, y_va, names)))
+    rep = dict(data_dir=str(data_dir), preset=preset, overrides=dict(overrides or {}), n_train=len(tr), n_val=len(va),
+               image_size=cfg.data.image_size, findings=list(names), rows=rows,
+               probe='LogisticRegression(C=1) per finding on one-hot tokens (or standardised pixels), train -> val F1')
+    if json_path:
+        Path(json_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(json_path).write_text(json.dumps(rep, indent=1) + '\n')
+    return rep
+
+
+def tokenizer_table(report: dict) -> str:
+    "Markdown table of a `tokenizer_report`: PSNR, perplexity, codes used and probe F1 per finding, one row per tokenizer."
+    names = report['findings']
+    head = '| tokenizer | codes | PSNR (dB) | perplexity | codes used | ' + ' | '.join(f'F1 {n}' for n in names) + ' |'
+    lines = [head, '|' + '---|' * (5 + len(names))]
+    fmt = lambda v: '-' if v is None else (f'{v:.2f}' if isinstance(v, float) else str(v))
+    for r in report['rows']:
+        f1 = r.get('probe_f1') or {}
+        lines.append(f"| {r['name']} | {fmt(r.get('n_codes'))} | {fmt(r.get('psnr'))} | {fmt(r.get('perplexity'))} | "
+                     f"{fmt(r.get('used'))} | " + ' | '.join(fmt(f1.get(n)) for n in names) + ' |')
+    return '\n'.join(lines)

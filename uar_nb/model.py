@@ -149,7 +149,8 @@ def visual_token_shape(cfg: Config, image_tokenizer: ImageTokenizer | None = Non
     if cfg.lsu.image_tokenizer == 'kmeans':
         return cfg.lsu.kmeans_codes * max(1, cfg.lsu.kmeans_gain_levels), (S // cfg.lsu.kmeans_pool // cfg.lsu.patch_size) ** 2
     if cfg.lsu.image_tokenizer == 'dvae': return 8192, (S // 8) ** 2     # DALL-E dVAE: 8192 codes, M = 8
-    raise ValueError(f'unknown lsu.image_tokenizer {cfg.lsu.image_tokenizer!r}: use dvae or kmeans')
+    if cfg.lsu.image_tokenizer == 'vq': return cfg.lsu.vq_codes, (S // cfg.lsu.patch_size) ** 2
+    raise ValueError(f'unknown lsu.image_tokenizer {cfg.lsu.image_tokenizer!r}: use dvae, kmeans or vq')
 
 
 def load_weights_file(file, map_location='cpu') -> dict:
@@ -179,7 +180,7 @@ class UARModel(nn.Module):
             patches = None
             if cfg.lsu.embed_from_codebook:   # token embedding = W_I[code] + Linear(codebook patch of the code)
                 if not hasattr(image_tokenizer, 'code_patches'):
-                    raise ValueError('lsu.embed_from_codebook needs a fitted kmeans image tokenizer (UARModel(cfg, tok, image_tokenizer))')
+                    raise ValueError('lsu.embed_from_codebook needs a fitted kmeans or vq image tokenizer (UARModel(cfg, tok, image_tokenizer))')
                 patches = image_tokenizer.code_patches()
             self.visual = VisualTokenEmbedding(n_codes, d, V, L, m.view_embedding, code_patches=patches,
                                                token_noise=cfg.lsu.token_noise)

@@ -101,16 +101,15 @@ class PreparedData:
 
 
 def load_or_fit_image_tokenizer(cfg: Config, train_images, train_key: str, progress: bool = True):
-    """The image tokenizer of `cfg.lsu`. A kmeans codebook is fitted once per (settings, training images) with a fixed
-    seed and kept in the cache folder, so every run and seed on the same data shares the same visual vocabulary."""
+    """The image tokenizer of `cfg.lsu`. A fitted tokenizer (kmeans codebook, vq VQ-VAE) is fitted once per (settings, training
+    images) with a fixed seed and kept in the cache folder, so every run and seed on the same data shares one visual vocabulary."""
     import shutil
     from uar_nb import lsu
     l = cfg.lsu
-    if l.image_tokenizer != 'kmeans': return lsu.make_image_tokenizer(cfg)
-    folder = cfg.data.cache_root() / 'image_tokenizers' / (f'kmeans_{l.kmeans_codes}_p{l.patch_size}_pool{l.kmeans_pool}_g{l.kmeans_gain_levels}'
-                                                         f'_{l.kmeans_max_patches}_{train_key}')
+    if l.image_tokenizer not in ('kmeans', 'vq'): return lsu.make_image_tokenizer(cfg)
+    folder = cfg.data.cache_root() / 'image_tokenizers' / f'{lsu.fit_settings_name(cfg)}_{train_key}'
     if (folder / 'DONE').exists(): return lsu.load_image_tokenizer(folder)
-    tok = lsu.make_image_tokenizer(cfg, train_images=train_images, seed=0)
+    tok = lsu.make_image_tokenizer(cfg, train_images=train_images, seed=0, progress=progress)
     tmp = folder.with_name(folder.name + f'.tmp{os.getpid()}')
     shutil.rmtree(tmp, ignore_errors=True)
     tok.save(tmp); (tmp / 'DONE').write_text('')
