@@ -55,12 +55,13 @@ def cmd_score(a):
     _print_json(score_predictions(a.annotation, a.predictions, split=a.split, dataset=a.dataset, id_col=a.id_col,
                                   report_col=a.report_col, protocol=a.protocol, allow_missing=a.allow_missing,
                                   ce_uncertain=None if a.no_ce else a.ce_uncertain, ce_labeler=a.ce_labeler,
-                                  chexbert_weights=a.chexbert_weights))
+                                  chexbert_weights=a.chexbert_weights, ce_lookalikes=not a.no_lookalikes))
 
 
 def cmd_label(a):
     from uar_nb.labeler import label_file
-    _print_json(label_file(a.input, a.out, split=a.split, id_col=a.id_col, report_col=a.report_col, progress=not a.quiet))
+    _print_json(label_file(a.input, a.out, split=a.split, id_col=a.id_col, report_col=a.report_col, progress=not a.quiet,
+                           lookalikes=not a.no_lookalikes))
 
 
 def cmd_study(a):
@@ -177,6 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CE labeler: rule (the kit's, offline; default) or chexbert (needs f1chexbert and weights)")
     s.add_argument('--chexbert-weights', type=Path, default=None, help='chexbert.pth for --ce-labeler chexbert (or $UAR_CHEXBERT_WEIGHTS)')
     s.add_argument('--no-ce', action='store_true', help='language metrics only')
+    s.add_argument('--no-lookalikes', action='store_true',
+                   help="rule labeler: do not count CheXpert's device look-alikes ('degenerative endplate', 'platelike', 'lung lines') as Support Devices, which CheXbert does (08a_labeler)")
     s.set_defaults(fn=cmd_score)
 
     s = sub.add_parser('label', help="label reports with the 14 CheXpert observations (the kit's offline rule labeler)",
@@ -188,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('--out', required=True, type=Path, help='labels CSV to write')
     s.add_argument('--id-col', default='id', help='name of the id column of a CSV (default id)')
     s.add_argument('--report-col', default='report', help='name of the report column of a CSV (default report)')
+    s.add_argument('--no-lookalikes', action='store_true',
+                   help="do not count CheXpert's device look-alikes ('degenerative endplate', 'platelike', 'lung lines') as Support Devices, which CheXbert does (08a_labeler)")
     s.add_argument('--quiet', action='store_true', help='no progress bar')
     s.set_defaults(fn=cmd_label)
 

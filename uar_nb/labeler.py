@@ -352,18 +352,19 @@ def read_labels(path: str | Path, id_col: str = 'id') -> dict[str, dict]:
     return out
 
 def label_file(input: str | Path, out: str | Path, split: str | None = None, id_col: str = 'id', report_col: str = 'report',
-               progress: bool = True) -> dict:
-    "`uar label`: read reports, label them, write the CSV; returns a summary (counts of 1 and -1 per observation)."
+               progress: bool = True, lookalikes: bool = True) -> dict:
+    """`uar label`: read reports, label them, write the CSV; returns a summary (counts of 1 and -1 per observation).
+    `lookalikes=False`: CheXpert's device look-alikes are not counted (`label_report`)."""
     rows = read_reports(input, split, id_col, report_col)
     empty = [r.id for r in rows if not r.text.strip()]
     if empty:
         warnings.warn(f'{input}: {len(empty)} empty report(s), labelled blank everywhere: {_ids_msg(empty)}', LabelerWarning, stacklevel=2)
     t0 = time.perf_counter()
-    labels = label_reports([r.text for r in rows], progress=progress)
+    labels = label_reports([r.text for r in rows], progress=progress, lookalikes=lookalikes)
     secs = time.perf_counter() - t0
     write_labels(rows, labels, out)
     count = lambda v: {o: sum(l[o] == v for l in labels) for o in OBSERVATIONS}
-    return {'input': str(input), 'split': split, 'out': str(out), 'n': len(rows), 'empty': len(empty),
+    return {'input': str(input), 'split': split, 'out': str(out), 'n': len(rows), 'empty': len(empty), 'lookalikes': lookalikes,
             'positive': count(POSITIVE), 'uncertain': count(UNCERTAIN), 'seconds': round(secs, 3)}
 
 # %% ../nbs/08a_labeler.ipynb #1ef23b6e

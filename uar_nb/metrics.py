@@ -24,7 +24,7 @@ __all__ = ['METRIC_KEYS', 'JRE_HINT', 'PROTOCOLS', 'CHEXBERT_LABELS', 'CHEXBERT_
            'score_predictions', 'ce_scores', 'toy_ce', 'chexbert_labels', 'chexbert_labels4', 'binarize_labels',
            'ce_masked', 'clinical_efficacy', 'report_ce', 'similarity_matrix', 'retrieval_metrics', 'mask_to_tokens',
            'pointing_score', 'pointing_game', 'bootstrap_ci', 'finding_sets', 'finding_retrieval', 'pointing_interval',
-           'distinct_reports', 'mean_pairwise_cosine', 'binary_auc', 'linear_probe_f1']
+           'distinct_reports', 'mean_pairwise_cosine', 'binary_auc']
 
 # %% ../nbs/08_metrics.ipynb #4af11afb
 METRIC_KEYS = ('BLEU_1', 'BLEU_2', 'BLEU_3', 'BLEU_4', 'METEOR', 'ROUGE_L', 'CIDEr')
@@ -184,7 +184,7 @@ def score_predictions(annotation_path: str | Path, predictions_csv: str | Path, 
                       dataset: str = 'iu_xray', id_col: str = 'id', report_col: str = 'report',
                       threshold: int | None = None, max_len: int | None = None, protocol: str = 'r2gen',
                       meteor: bool | None = None, allow_missing: bool = False, ce_uncertain: str | None = None,
-                      ce_labeler: str = 'rule', chexbert_weights: str | Path | None = None) -> dict:
+                      ce_labeler: str = 'rule', chexbert_weights: str | Path | None = None, ce_lookalikes: bool = True) -> dict:
     """Score a predictions CSV (id,report) against the references of `split` in an R2Gen annotation.json.
     Returns {BLEU_1..4, METEOR, ROUGE_L, CIDEr, n} (plain floats/int: json.dumps-able; METEOR None without Java), and
     with ce_uncertain='positive'|'negative'|'ignore' also 'CE': `report_ce` of the raw reports (14 and 5 observations)."""
@@ -210,7 +210,7 @@ def score_predictions(annotation_path: str | Path, predictions_csv: str | Path, 
         tok = Tokenizer.build([e['report'] for e in ann.get('train', [])], threshold, dataset)
     scores = score_texts(refs, preds, tok, max_len, protocol=protocol, meteor=meteor)
     out = {**scores, 'n': len(refs)}
-    if ce_uncertain: out['CE'] = report_ce(refs, preds, ce_uncertain, ce_labeler, chexbert_weights)
+    if ce_uncertain: out['CE'] = report_ce(refs, preds, ce_uncertain, ce_labeler, chexbert_weights, lookalikes=ce_lookalikes)
     return out
 
 # %% ../nbs/08_metrics.ipynb #7aa59f52
@@ -351,16 +351,21 @@ def clinical_efficacy(ref_labels: list[Mapping], pred_labels: list[Mapping], unc
     return out
 
 def report_ce(refs: Mapping[str, str], preds: Mapping[str, str], uncertain: str = 'positive', labeler: str = 'rule',
-              chexbert_weights: str | Path | None = None, device: str = 'cpu', progress: bool = False) -> dict:
-    "Label reference and generated reports (id -> text, the same ids) and score them with `clinical_efficacy`."
+              chexbert_weights: str | Path | None = None, device: str = 'cpu', progress: bool = False,
+              lookalikes: bool = True) -> dict:
+    """Label reference and generated reports (id -> text, the same ids) and score them with `clinical_efficacy`.
+    `lookalikes` (rule labeler): count CheXpert's device look-alikes as CheXbert does (08a_labeler)."""
     if labeler not in CE_LABELERS: raise ValueError(f'labeler={labeler!r}: use one of {", ".join(CE_LABELERS)}')
     if uncertain not in CE_UNCERTAIN: raise ValueError(f'uncertain={uncertain!r}: use one of {", ".join(CE_UNCERTAIN)}')
     ids = list(refs)
     missing = [i for i in ids if i not in preds]
     if missing: raise PredictionsError(f'report_ce: {len(missing)} reference id(s) have no generated report: {_ids_msg(missing)}')
     texts = [refs[i] for i in ids] + [preds[i] for i in ids]
-    labels = label_reports(texts, progress=progress) if labeler == 'rule' else chexbert_labels4(texts, chexbert_weights, device)
-    return {**clinical_efficacy(labels[:len(ids)], labels[len(ids):], uncertain, labeler), 'references': 'raw report text'}
+    labels = (label_reports(texts, progress=progress, lookalikes=lookalikes) if labeler == 'rule'
+              else chexbert_labels4(texts, chexbert_weights, device))
+    out = {**clinical_efficacy(labels[:len(ids)], labels[len(ids):], uncertain, labeler), 'references': 'raw report text'}
+    if labeler == 'rule': out['lookalikes'] = lookalikes
+    return out
 
 # %% ../nbs/08_metrics.ipynb #f6f4a9ec
 def _np(x) -> np.ndarray:
@@ -515,21 +520,3 @@ def binary_auc(y_true, score) -> float:
     y = _np(y_true).astype(int)
     return float(roc_auc_score(y, _np(score))) if 0 < y.sum() < len(y) else float('nan')
 
-
-def linear_probe_f1(X_train, Y_train, X_test, Y_test, names: list[str], C: float = 0.1, seed: int = 0) -> dict:
-    """F1 on the test rows of one L2 logistic regression per column of Y (0/1), fitted on standardised train features;
-    `mean` over the columns that have both classes in train. A column with one class in train is nan."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import f1_score
-    X_train, X_test, Y_train, Y_test = (_np(a).astype(np.float64) for a in (X_train, X_test, Y_train, Y_test))
-    if X_train.ndim != 2 or X_train.shape[1] != X_test.shape[1] or Y_train.shape != (len(X_train), len(names)):
-        raise ValueError(f'linear_probe_f1: features {X_train.shape} / {X_test.shape} and labels {Y_train.shape} '
-                         f'must be (n, features) and (n, {len(names)})')
-    mu, sd = X_train.mean(0), X_train.std(0) + 1e-6
-    out = {}
-    for j, name in enumerate(names):
-        if Y_train[:, j].min() == Y_train[:, j].max(): out[name] = float('nan'); continue
-        clf = LogisticRegression(C=C, max_iter=2000, random_state=seed).fit((X_train - mu) / sd, Y_train[:, j])
-        out[name] = float(f1_score(Y_test[:, j], clf.predict((X_test - mu) / sd), zero_division=0.0))
-    vals = [v for v in out.values() if v == v]
-    return {**out, 'mean': float(np.mean(vals)) if vals else float('nan')}

@@ -579,13 +579,17 @@ def finding_diagnostics(model, cfg: Config, prep: PreparedData, test_loader, lab
     """Where the findings are lost (synthetic data): a linear probe of each finding from the visual memory (train split
     without augmentation -> test split) and the AUC of the decoder's contrast score d_f (02_toydata FINDING_CONTRASTS)."""
     from uar_nb import data, metrics, toydata
+    from uar_nb.lsu import probe_f1
     names = toydata.FINDINGS
     train_ds = data.ReportDataset(cfg, 'train', prep.tokenizer, train=False, visual_tokens=prep.visual_tokens['train'],
                                   token_grid=prep.token_grid)
     train_loader = torch.utils.data.DataLoader(train_ds, batch_size=cfg.decode.batch_size, collate_fn=data.collate)
     Y = lambda ids: np.array([[labels[i][f] for f in names] for i in ids])
     (tr_ids, X_tr), (te_ids, X_te) = memory_features(model, train_loader, quiet), memory_features(model, test_loader, quiet)
-    probe = metrics.linear_probe_f1(X_tr, Y(tr_ids), X_te, Y(te_ids), names)
+    mu, sd = X_tr.mean(0), X_tr.std(0) + 1e-6                      # standardised with the train split's statistics
+    probe = probe_f1(((X_tr - mu) / sd).numpy(), Y(tr_ids), ((X_te - mu) / sd).numpy(), Y(te_ids), names, C=0.1)
+    ok = [v for v in probe.values() if v is not None]
+    probe['mean'] = float(np.mean(ok)) if ok else None
     dev, d = next(model.parameters()).device, {f: [] for f in names}
     model.eval()
     for batch in tqdm(test_loader, desc='contrasts', leave=False, disable=quiet):
@@ -597,9 +601,9 @@ def finding_diagnostics(model, cfg: Config, prep: PreparedData, test_loader, lab
     ok = [v for v in auc.values() if v == v]
     auc['mean'] = float(np.mean(ok)) if ok else float('nan')
     json_safe = lambda r: {k: (None if v != v else v) for k, v in r.items()}   # nan (one class in a split) -> null
-    return {'memory_probe': json_safe(probe), 'decoder_auc': json_safe(auc),
-            'probe': 'L2 logistic regression (C=0.1) per finding on the flattened visual memory, train split (no augmentation) '
-                     '-> F1 on the test split', 'contrast': 'AUC over test studies of d_f = mean log p(prefix + stated) - '
+    return {'memory_probe': probe, 'decoder_auc': json_safe(auc),
+            'probe': 'lsu.probe_f1 (L2 logistic regression, C=0.1) per finding on the standardised flattened visual memory, '
+                     'train split (no augmentation) -> F1 on the test split', 'contrast': 'AUC over test studies of d_f = mean log p(prefix + stated) - '
                      'log p(prefix + denied) (02_toydata FINDING_CONTRASTS) against the generator labels'}
 
 
