@@ -304,11 +304,14 @@ def _unique(path, ids):
     if dups: raise InferenceError(f'{path}: {len(dups)} duplicate id(s): {", ".join(map(repr, dups[:10]))}; reports.csv needs one row per id')
 
 
+from .labeler import read_csv_table
+
+
 def read_studies(path, split: str = 'test', image_root=None) -> list[tuple[str, list[Path]]]:
     "(id, view paths) of every study in an annotation.json split or a CSV (id + one column per view, frontal first)."
     path = Path(path)
-    text = _read_text(path, 'input')
     if path.suffix.lower() == '.json':
+        text = _read_text(path, 'input')
         try: ann = json.loads(text)
         except json.JSONDecodeError as e: raise InferenceError(f'{path} is not valid JSON: {e.msg} at line {e.lineno}') from None
         if not isinstance(ann, dict) or split not in ann or not isinstance(ann[split], list):
@@ -321,18 +324,15 @@ def read_studies(path, split: str = 'test', image_root=None) -> list[tuple[str, 
                 raise InferenceError(f'{path}: split {split!r} entry {k} needs an id and an image_path list')
             out.append((str(e['id']), [root / p for p in e['image_path']]))
     elif path.suffix.lower() == '.csv':
-        rows = list(csv.reader(text.splitlines()))
-        head = [h.strip() for h in rows[0]]
-        if 'id' not in head or len(head) < 2:
-            raise InferenceError(f'{path}: the header must be an id column and one column per view (e.g. id,frontal,lateral), got {rows[0]}')
+        if not path.exists(): raise InferenceError(f'input {path} not found')
+        head, table = read_csv_table(path, ('id',), InferenceError, ': the header must be an id column and one column per '
+                                     'view (e.g. id,frontal,lateral)')
+        if len(head) < 2:
+            raise InferenceError(f'{path}: the header must be an id column and one column per view (e.g. id,frontal,lateral), got {head}')
         base, out = Path(image_root) if image_root else path.parent, []
-        for line, r in enumerate(rows[1:], start=2):
-            if not any(c.strip() for c in r): continue
-            if len(r) != len(head):
-                raise InferenceError(f'{path}: line {line} has {len(r)} fields, the header {len(head)}: quote paths that contain commas')
-            cells = dict(zip(head, r))
+        for line, cells in table:
             if not cells['id'].strip(): raise InferenceError(f'{path}: line {line} has an empty id')
-            out.append((cells['id'].strip(), [base / c.strip() for h, c in zip(head, r) if h != 'id' and c.strip()]))
+            out.append((cells['id'].strip(), [base / cells[h].strip() for h in head if h != 'id' and cells[h].strip()]))
     else:
         raise InferenceError(f'{path}: --input must be an annotation .json or a .csv (id + one column per view)')
     if not out: raise InferenceError(f'{path}: no studies to report{f" in split {split!r}" if path.suffix.lower() == ".json" else ""}')

@@ -19,8 +19,8 @@ __all__ = ['OBSERVATIONS', 'COMMON5', 'POSITIVE', 'NEGATIVE', 'UNCERTAIN', 'BLAN
            'PARTIAL_NEGATION', 'DOUBLE_NEGATION', 'FINDINGS', 'SURE_WHEN_SEEN', 'HINTS', 'NEGATED_ONLY', 'STATED_ONLY',
            'LOOKALIKES', 'OTHER_FINDINGS', 'ANATOMY', 'LARGE', 'BORDERLINE', 'NORMAL', 'STABLE', 'Mention', 'OTHER',
            'ReportRow', 'IU_DIR', 'DEVELOPMENT', 'LOOKALIKES_NOTE', 'sentences', 'clauses', 'context', 'size_status',
-           'LabelerError', 'mentions', 'label_report', 'label_reports', 'LabelerWarning', 'read_reports',
-           'write_labels', 'read_labels', 'label_file', 'agreement', 'iu_agreement', 'agreement_table',
+           'LabelerError', 'mentions', 'label_report', 'label_reports', 'LabelerWarning', 'read_csv_table',
+           'read_reports', 'write_labels', 'read_labels', 'label_file', 'agreement', 'iu_agreement', 'agreement_table',
            'agreement_figure', 'labelling_speed', 'write_iu_agreement']
 
 # %% ../nbs/08a_labeler.ipynb #c4b1cb0c
@@ -291,24 +291,47 @@ def _read_annotation(path: Path, split: str | None) -> list[ReportRow]:
             rows.append(ReportRow(str(eid), sp, e['report']))
     return rows
 
+def read_csv_table(path: str | Path, required=(), error=ValueError, hint: str = '') -> tuple[list[str], list[tuple[int, dict]]]:
+    """The header and rows of a UTF-8 CSV, each row as (line number, {column: cell}); blank lines are skipped. What users
+    get wrong is an `error` naming the file and the fix: an empty file, text that is not UTF-8 (a byte-order mark, as
+    Excel's "CSV UTF-8" writes it, is fine), a `required` column that is missing (`hint` says how to name another), a
+    row with more or fewer fields than the header (an unquoted comma). `uar label`, `uar score` and `uar generate`
+    read their CSVs with it."""
+    import io
+    path = Path(path)
+    if not path.exists(): raise FileNotFoundError(f'{path} does not exist')
+    if path.is_dir(): raise error(f'{path} is a folder, not a CSV file')
+    raw = path.read_bytes()
+    if not raw.strip(): raise error(f'{path} is empty ({len(raw)} bytes): expected a CSV with a header line')
+    try: text = raw.decode('utf-8-sig')
+    except UnicodeDecodeError as e:
+        raise error(f'{path} is not UTF-8 text ({e.reason} at byte {e.start}): save it as UTF-8 (CSV UTF-8)') from None
+    reader = csv.reader(io.StringIO(text, newline=''))
+    header = [h.strip() for h in next(reader)]
+    missing = [c for c in required if c not in header]
+    if missing: raise error(f'{path}: no column {", ".join(map(repr, missing))} (columns: {header}){hint}')
+    rows = []
+    for r in reader:
+        if not any(c.strip() for c in r): continue
+        if len(r) != len(header):
+            raise error(f'{path}: line {reader.line_num} has {len(r)} fields, the header {len(header)}: a cell with a comma '
+                        f'must be quoted ("a, b"), as csv writers do')
+        rows.append((reader.line_num, dict(zip(header, r))))
+    return header, rows
+
 def _read_csv(path: Path, split: str | None, id_col: str, report_col: str) -> list[ReportRow]:
-    with open(path, newline='', encoding='utf-8') as f:
-        reader = csv.DictReader(f)
-        cols = reader.fieldnames or []
-        missing = [c for c in (id_col, report_col) if c not in cols]
-        if missing:
-            raise LabelerError(f'{path}: no column {", ".join(map(repr, missing))} (columns: {cols}); name the columns with '
-                               f'id_col=/report_col= (CLI: --id-col/--report-col)')
-        if split is not None and 'split' not in cols:
-            raise LabelerError(f'{path}: split={split!r} given but the CSV has no "split" column; leave the split out')
-        rows = []
-        for line, r in enumerate(reader, start=2):   # line 1 is the header
-            eid = (r[id_col] or '').strip()
-            if not eid: raise LabelerError(f'{path}: row {line} has an empty {id_col!r}; give every row an id')
-            if not _is_text(r[report_col] or ''):
-                raise LabelerError(f'{path}: row {line} (id {eid!r}): column {report_col!r} is not text ({r[report_col]!r:.40}); '
-                                   f'check that {report_col!r} is the report column (CLI: --report-col)')
-            if split is None or r.get('split') == split: rows.append(ReportRow(eid, r.get('split'), r[report_col] or ''))
+    cols, table = read_csv_table(path, (id_col, report_col), LabelerError,
+                                 '; name the columns with id_col=/report_col= (CLI: --id-col/--report-col)')
+    if split is not None and 'split' not in cols:
+        raise LabelerError(f'{path}: split={split!r} given but the CSV has no "split" column; leave the split out')
+    rows = []
+    for line, r in table:
+        eid = r[id_col].strip()
+        if not eid: raise LabelerError(f'{path}: row {line} has an empty {id_col!r}; give every row an id')
+        if not _is_text(r[report_col]):
+            raise LabelerError(f'{path}: row {line} (id {eid!r}): column {report_col!r} is not text ({r[report_col]!r:.40}); '
+                               f'check that {report_col!r} is the report column (CLI: --report-col)')
+        if split is None or r.get('split') == split: rows.append(ReportRow(eid, r.get('split'), r[report_col]))
     return rows
 
 def read_reports(path: str | Path, split: str | None = None, id_col: str = 'id', report_col: str = 'report') -> list[ReportRow]:
@@ -337,18 +360,13 @@ _VALUES = {'': BLANK, '1.0': 1, '1': 1, '0.0': 0, '0': 0, '-1.0': -1, '-1': -1}
 
 def read_labels(path: str | Path, id_col: str = 'id') -> dict[str, dict]:
     "id -> {observation: 1 / 0 / -1 / None} from a CheXbert-layout CSV (ours or CheXbert's)."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f'{path} does not exist')
-    with open(path, newline='', encoding='utf-8') as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in [id_col] + OBSERVATIONS if c not in (reader.fieldnames or [])]
-        if missing: raise LabelerError(f'{path}: no column {", ".join(map(repr, missing))}; expected id + the 14 CheXpert observations')
-        out = {}
-        for line, r in enumerate(reader, start=2):
-            bad = [o for o in OBSERVATIONS if r[o].strip() not in _VALUES]
-            if bad: raise LabelerError(f'{path}: row {line} (id {r[id_col]!r}): {bad[0]!r} is {r[bad[0]]!r}; use 1.0, 0.0, -1.0 or blank')
-            if r[id_col] in out: raise LabelerError(f'{path}: duplicate id {r[id_col]!r} (row {line})')
-            out[r[id_col]] = {o: _VALUES[r[o].strip()] for o in OBSERVATIONS}
+    _, table = read_csv_table(path, [id_col] + OBSERVATIONS, LabelerError, '; expected id + the 14 CheXpert observations')
+    out = {}
+    for line, r in table:
+        bad = [o for o in OBSERVATIONS if r[o].strip() not in _VALUES]
+        if bad: raise LabelerError(f'{path}: row {line} (id {r[id_col]!r}): {bad[0]!r} is {r[bad[0]]!r}; use 1.0, 0.0, -1.0 or blank')
+        if r[id_col] in out: raise LabelerError(f'{path}: duplicate id {r[id_col]!r} (row {line})')
+        out[r[id_col]] = {o: _VALUES[r[o].strip()] for o in OBSERVATIONS}
     return out
 
 def label_file(input: str | Path, out: str | Path, split: str | None = None, id_col: str = 'id', report_col: str = 'report',

@@ -4,7 +4,6 @@
 
 # %% ../nbs/08_metrics.ipynb #ed05322e
 from __future__ import annotations
-import csv
 import json
 import math
 import os
@@ -133,16 +132,6 @@ def score_texts(gts_raw: Mapping[str, str], res_raw: Mapping[str, str], tokenize
         gts, res = prepare_coco(gts_raw, res_raw)
     return compute_scores(gts, res, meteor=meteor)
 
-# %% ../nbs/08_metrics.ipynb #66acf48d
-def _whole_rows(reader: csv.DictReader, path):
-    "The rows of `reader`, refusing one with more or fewer fields than the header (an unquoted comma in a report)."
-    for r in reader:
-        if None in r or None in r.values():   # DictReader's restkey / restval: extra or missing fields
-            n = len(reader.fieldnames) + len(r.get(None) or []) - sum(v is None for v in r.values())
-            raise PredictionsError(f'{path}: line {reader.line_num} has {n} fields, the header {len(reader.fieldnames)}: a report '
-                                   f'with a comma must be quoted ("a, b"), as csv writers do')
-        yield r
-
 # %% ../nbs/08_metrics.ipynb #7772d0a5
 class PredictionsError(ValueError):
     "A predictions CSV that does not match the annotation split (the message names the file and the ids)."
@@ -155,22 +144,13 @@ def dataset_defaults(dataset: str) -> tuple[int, int]:
     if dataset not in DATASETS: raise ValueError(f'unknown dataset {dataset!r}: use one of {", ".join(DATASETS)}')
     return DATASETS[dataset]['threshold'], DATASETS[dataset]['max_len']
 
+from .labeler import read_csv_table
+
 def read_predictions(path: str | Path, id_col: str = 'id', report_col: str = 'report') -> dict[str, str]:
-    "Read id -> report from a CSV; duplicate ids and empty reports are errors naming the file and the ids."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f'predictions CSV {path} does not exist')
-    if path.stat().st_size == 0: raise PredictionsError(f'{path} is empty (0 bytes): expected a CSV with a header line {id_col},{report_col}')
-    try:
-        with open(path, newline='', encoding='utf-8-sig') as f:   # -sig: a byte-order mark (Excel) is not part of the first name
-            reader = csv.DictReader(f)
-            cols = reader.fieldnames or []
-            missing = [c for c in (id_col, report_col) if c not in cols]
-            if missing:
-                raise PredictionsError(f'{path}: no column {", ".join(map(repr, missing))} (columns: {cols}); '
-                                       f'name them with id_col=/report_col= (CLI: --id-col/--report-col)')
-            rows = [(str(r[id_col]).strip(), r[report_col] or '') for r in _whole_rows(reader, path)]
-    except UnicodeDecodeError as e:
-        raise PredictionsError(f'{path} is not UTF-8 text ({e.reason} at byte {e.start}): save it as UTF-8 (CSV UTF-8)') from None
+    "Read id -> report from a CSV (08a_labeler `read_csv_table`); duplicate ids and empty reports are errors naming the file and the ids."
+    _, table = read_csv_table(path, (id_col, report_col), PredictionsError,
+                              '; name them with id_col=/report_col= (CLI: --id-col/--report-col)')
+    rows = [(r[id_col].strip(), r[report_col]) for _, r in table]
     seen, dups = set(), []
     for i, _ in rows:
         if i in seen and i not in dups: dups.append(i)
