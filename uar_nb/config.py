@@ -116,7 +116,8 @@ class TrainConfig:
     device: str = 'auto'            # auto | cpu | cuda | cuda:N
     amp: bool = True                # bf16 autocast on CUDA (ignored on CPU)
     compile: bool = False           # torch.compile the model
-    select_metric: str = 'BLEU_4'   # validation metric for model selection (never test)
+    select_metric: str = 'BLEU_4'   # validation metric for model selection (never test); CE_F1: synthetic data only
+    select_tiebreak: str = 'BLEU_4' # an epoch that ties on select_metric (e.g. CE_F1 = 0 early on) wins on this one
     select_across_stages: bool = False  # two-stage: False = select within stage 2 (the result IS the two-stage model);
                                     # True = best validation score over both stages (may pick a stage-1 model)
     stage2_optimizer: str = 'restart'  # restart: new AdamW + full-lr schedule for stage 2 | continue: one AdamW and one
@@ -213,7 +214,8 @@ CHOICES = {'data.dataset': ('toy', 'iu_xray', 'mimic_cxr'), 'lsu.image_tokenizer
            'model.basis_affine': ('full', 'feature'), 'model.fusion': ('dual_gate', 'add', 'none'),
            'model.mask_reduction': ('mean', 'sum'), 'model.ce_reduction': ('mean', 'sum'),
            'train.scheduler': ('cosine', 'constant'), 'train.stage2_optimizer': ('restart', 'continue'),
-           'train.select_metric': ('BLEU_1', 'BLEU_2', 'BLEU_3', 'BLEU_4', 'METEOR', 'ROUGE_L', 'CIDEr')}
+           'train.select_metric': ('BLEU_1', 'BLEU_2', 'BLEU_3', 'BLEU_4', 'METEOR', 'ROUGE_L', 'CIDEr', 'CE_F1'),
+           'train.select_tiebreak': ('BLEU_1', 'BLEU_2', 'BLEU_3', 'BLEU_4', 'METEOR', 'ROUGE_L', 'CIDEr', 'CE_F1')}
 MINIMUM = {'train.epochs': 1, 'train.stage1_epochs': 1, 'train.stage2_epochs': 1, 'train.batch_size': 1,
            'train.val_every': 1, 'train.patience': 0, 'train.max_steps_per_epoch': 0, 'train.warmup_steps': 0,
            'decode.beam_size': 1, 'lsu.vq_codes': 2, 'lsu.vq_dim': 1, 'lsu.vq_channels': 8, 'lsu.vq_steps': 2, 'lsu.vq_batch_size': 1,
@@ -294,7 +296,7 @@ PRESETS = {
             'model': dict(d_model=64, n_heads=4, n_enc_layers=2, n_dec_layers=2, d_ff=256, basis_size=256, attention_dropout=0.0,
                           resnet_pretrained=False, resnet_depths=(1, 1, 1), resnet_hidden_sizes=(32, 64, 128)),
             'train': dict(stage1_epochs=5, stage2_epochs=3, epochs=8, batch_size=16, lr=1e-3, lr_backbone=1e-3,
-                          warmup_steps=20),
+                          warmup_steps=20, select_metric='CE_F1'),
             'decode': dict(beam_size=3, batch_size=64)},
 }
 

@@ -21,8 +21,9 @@ __all__ = ['IGNORED_ON_RESUME', 'check_device', 'resolve_device', 'seed_everythi
            'ShardedBatchSampler', 'epoch_seed', 'init_distributed', 'unwrap', 'to_device', 'autocast', 'make_optimizer',
            'make_scheduler', 'train_one_epoch', 'generate_reports', 'reference_reports', 'RunFolder', 'save_checkpoint',
            'load_trainer_state', 'score', 'result_diff', 'describe_diff', 'check_same_config', 'start_run',
-           'loss_weights', 'describe_loss_weights', 'toy_clinical_efficacy', 'validate', 'train', 'global_features',
-           'pointing_items', 'memory_features', 'sentence_logprob', 'finding_diagnostics', 'evaluate_test']
+           'loss_weights', 'describe_loss_weights', 'toy_clinical_efficacy', 'validate', 'check_selection', 'train',
+           'global_features', 'pointing_items', 'memory_features', 'sentence_logprob', 'finding_diagnostics',
+           'evaluate_test']
 
 # %% ../nbs/09_train.ipynb #de9f6cf4
 def check_device(name) -> str:
@@ -401,20 +402,36 @@ def toy_clinical_efficacy(cfg: Config, reports: dict) -> dict:
 
 def validate(model, loader, refs: dict, cfg: Config, stage: Stage, quiet: bool) -> dict:
     """Decode the validation split with the stage's mask setting and score it (METEOR only when it selects); on the
-    synthetic data also CE micro-F1 (`CE_F1`), logged next to BLEU-4 - selection still uses `train.select_metric`."""
+    synthetic data also CE micro-F1 (`CE_F1`), logged next to BLEU-4; `train.select_metric` picks which one selects."""
     reports = generate_reports(model, loader, cfg, stage.use_mask, desc='validate', quiet=quiet)
-    out = score(refs, reports, meteor=cfg.train.select_metric == 'METEOR')
+    out = score(refs, reports, meteor='METEOR' in (cfg.train.select_metric, cfg.train.select_tiebreak))
     if cfg.data.dataset == 'toy': out['CE_F1'] = toy_clinical_efficacy(cfg, {i: reports[i] for i in refs})['micro']['f1']
     return out
 
 
+def check_selection(cfg: Config) -> None:
+    "Before any training: the selection metrics can be measured on this dataset (CE_F1 needs the toy generator's labels)."
+    from uar_nb.config import ConfigError
+    if 'CE_F1' in (cfg.train.select_metric, cfg.train.select_tiebreak) and cfg.data.dataset != 'toy':
+        raise ConfigError(f"train.select_metric / select_tiebreak CE_F1 needs the synthetic data's labels (data.dataset=toy, now "
+                          f"{cfg.data.dataset!r}); select on a language metric, e.g. --set train.select_metric=BLEU_4")
+
+
+def _rank(info: dict) -> tuple:
+    "Selection order: the select_metric score, then (a tie, e.g. CE F1 = 0 for every early epoch) the tie-break score."
+    return info['score'], info.get('tiebreak', 0.0)
+
+
 def _select(state: dict, stage: Stage, epoch: int, val: dict, cfg: Config) -> bool:
     "Record the epoch's validation score; True when it is the best so far (the checkpoint to keep)."
-    metric = val[cfg.train.select_metric]
-    info = {'score': metric, 'metric': cfg.train.select_metric, 'stage': stage.name, 'epoch': epoch, 'use_mask': stage.use_mask}
+    t = cfg.train
+    if t.select_metric not in val:
+        raise KeyError(f'train.select_metric={t.select_metric!r} was not measured on validation (measured: {", ".join(val)})')
+    info = {'score': val[t.select_metric], 'metric': t.select_metric, 'tiebreak': val.get(t.select_tiebreak, 0.0),
+            'tiebreak_metric': t.select_tiebreak, 'stage': stage.name, 'epoch': epoch, 'use_mask': stage.use_mask}
     sb = state['stage_best'].get(stage.name)
-    if sb is None or metric > sb['score']: state['stage_best'][stage.name] = info
-    if state['best'] is None or metric > state['best']['score']:
+    if sb is None or _rank(info) > _rank(sb): state['stage_best'][stage.name] = info
+    if state['best'] is None or _rank(info) > _rank(state['best']):
         state['best'], state['stale'] = info, 0
         return True
     state['stale'] += 1
@@ -424,6 +441,7 @@ def _select(state: dict, stage: Stage, epoch: int, val: dict, cfg: Config) -> bo
 def train(cfg: Config, run_dir, resume: bool = False, quiet: bool | None = None) -> dict:
     """Train `cfg` into `run_dir` (two-stage when configured), select on validation, score test once.
     Returns the test metrics. `resume=True` continues a killed run from its last finished epoch."""
+    check_selection(cfg)
     run = RunFolder(run_dir)
     if resume and run.is_complete():
         check_same_config(run, cfg)
