@@ -121,6 +121,10 @@ def cmd_tokenizer_report(a):
 
 
 # %% ../nbs/13_cli.ipynb #c38b3080
+_NO_LOOKALIKES_HELP = ("do not count CheXpert's device look-alikes ('degenerative endplate', 'platelike', 'lung lines') "
+                       "as Support Devices, which CheXbert does (08a_labeler)")   # uar score and uar label
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='uar', description='uar-nb: a reproducible study kit for UAR radiology report generation '
                                 '(ICCV 2023). Each subcommand has its own --help.')
@@ -178,8 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CE labeler: rule (the kit's, offline; default) or chexbert (needs f1chexbert and weights)")
     s.add_argument('--chexbert-weights', type=Path, default=None, help='chexbert.pth for --ce-labeler chexbert (or $UAR_CHEXBERT_WEIGHTS)')
     s.add_argument('--no-ce', action='store_true', help='language metrics only')
-    s.add_argument('--no-lookalikes', action='store_true',
-                   help="rule labeler: do not count CheXpert's device look-alikes ('degenerative endplate', 'platelike', 'lung lines') as Support Devices, which CheXbert does (08a_labeler)")
+    s.add_argument('--no-lookalikes', action='store_true', help='rule labeler: ' + _NO_LOOKALIKES_HELP)
     s.set_defaults(fn=cmd_score)
 
     s = sub.add_parser('label', help="label reports with the 14 CheXpert observations (the kit's offline rule labeler)",
@@ -191,8 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('--out', required=True, type=Path, help='labels CSV to write')
     s.add_argument('--id-col', default='id', help='name of the id column of a CSV (default id)')
     s.add_argument('--report-col', default='report', help='name of the report column of a CSV (default report)')
-    s.add_argument('--no-lookalikes', action='store_true',
-                   help="do not count CheXpert's device look-alikes ('degenerative endplate', 'platelike', 'lung lines') as Support Devices, which CheXbert does (08a_labeler)")
+    s.add_argument('--no-lookalikes', action='store_true', help=_NO_LOOKALIKES_HELP)
     s.add_argument('--quiet', action='store_true', help='no progress bar')
     s.set_defaults(fn=cmd_label)
 
