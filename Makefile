@@ -18,9 +18,8 @@ $(VENV)/.installed: settings.ini setup.py
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@
 
-# The main job: the default study on the embedded synthetic data, on CPU.
+# The main job: the default study on the embedded synthetic data, on CPU (the study generates data/toy: toy_data).
 study: venv
-	test -f data/toy/dataset.json || $(BIN)/uar toy --out data/toy
 	$(BIN)/uar study studies/toy.yaml --device cpu --jobs $(JOBS)
 
 # The whole test suite: notebook tests (one pytest item per notebook) and end-to-end tests.

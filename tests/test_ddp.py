@@ -27,7 +27,8 @@ SETTINGS = ['model.d_model=32', 'model.n_heads=2', 'model.n_enc_layers=1', 'mode
             'train.max_steps_per_epoch=3', 'train.batch_size=8', 'train.val_every=100', 'decode.beam_size=1',
             'decode.max_len=12', 'data.max_len=12',
             'data.dataset=iu_xray',   # iu_xray cleaning = toy cleaning; skips the toy-only CE/pointing evaluation
-            'train.select_metric=BLEU_4']  # so selection uses a language metric (CE_F1 needs the toy labels)
+            'train.select_metric=BLEU_4',  # so selection uses a language metric (CE_F1 needs the toy labels)
+            'data.augment=true', 'lsu.kmeans_pool=1']  # the toy preset has no crops; switched on to test them under DDP
 
 
 def _free_port() -> int:

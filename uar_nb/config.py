@@ -10,9 +10,9 @@ from pathlib import Path
 import yaml
 
 # %% auto #0
-__all__ = ['SECTIONS', 'CHOICES', 'MINIMUM', 'PRESETS', 'VARIANTS', 'VARIANT_TABLE', 'DataConfig', 'LSUConfig', 'ModelConfig',
-           'TrainConfig', 'DecodeConfig', 'Config', 'ConfigError', 'parse_override', 'apply_overrides', 'config_diff',
-           'get_config', 'describe_variants']
+__all__ = ['SECTIONS', 'CHOICES', 'MINIMUM', 'RENAMED', 'PRESETS', 'VARIANTS', 'VARIANT_TABLE', 'DataConfig', 'LSUConfig',
+           'ModelConfig', 'TrainConfig', 'DecodeConfig', 'Config', 'ConfigError', 'parse_override', 'apply_overrides',
+           'config_diff', 'get_config', 'describe_variants']
 
 # %% ../nbs/00_config.ipynb #283e663e
 @dataclass
@@ -92,7 +92,7 @@ class ModelConfig:
     mask_reduction: str = 'mean'    # L_mask reduction: mean | sum (Eq. 12 prints sum; see the tir notebook)
     ce_reduction: str = 'mean'      # L_CE: mean over tokens | sum over each report's tokens, mean over reports (Eq. 5)
     margin: float = 0.2             # alpha of the triplet loss (Eq. 10), VSE++ default
-    hardest_negative: bool = True   # VSE++ hardest in-batch negative; False sums over all negatives
+    triplet_negatives: str = 'hardest'  # Eq. 10 negatives: hardest (VSE++) | sum (all, VSE0) | mean (all, averaged)
 
 
 @dataclass
@@ -213,6 +213,7 @@ CHOICES = {'data.dataset': ('toy', 'iu_xray', 'mimic_cxr'), 'lsu.image_tokenizer
            'model.visual_encoder': ('lsu', 'resnet'), 'model.basis_kind': ('orthonormal', 'uniform', 'normal'),
            'model.basis_affine': ('full', 'feature'), 'model.fusion': ('dual_gate', 'add', 'none'),
            'model.mask_reduction': ('mean', 'sum'), 'model.ce_reduction': ('mean', 'sum'),
+           'model.triplet_negatives': ('hardest', 'sum', 'mean'),
            'train.scheduler': ('cosine', 'constant'), 'train.stage2_optimizer': ('restart', 'continue'),
            'train.select_metric': ('BLEU_1', 'BLEU_2', 'BLEU_3', 'BLEU_4', 'METEOR', 'ROUGE_L', 'CIDEr', 'CE_F1'),
            'train.select_tiebreak': ('BLEU_1', 'BLEU_2', 'BLEU_3', 'BLEU_4', 'METEOR', 'ROUGE_L', 'CIDEr', 'CE_F1')}
@@ -230,9 +231,16 @@ def _check_value(key, value):
     return value
 
 
+# keys that were renamed: old key -> (new key, old value -> new value); run folders written before still load
+RENAMED = {'model.hardest_negative': ('triplet_negatives', {True: 'hardest', False: 'sum'})}
+
+
 def _section_from_dict(name, cls, d):
     if isinstance(d, cls): d = asdict(d)
     if not isinstance(d, dict): raise ConfigError(f'{name} must be a mapping of keys, got {d!r}')
+    for old, (new, values) in RENAMED.items():
+        sec, key = old.split('.')
+        if sec == name and key in d and new not in d: d = {**{k: v for k, v in d.items() if k != key}, new: values[d[key]]}
     flds = {f.name: f for f in fields(cls)}
     _check_keys(name, d, list(flds))
     return cls(**{k: _check_value(f'{name}.{k}', _coerce(f'{name}.{k}', v, flds[k].type)) for k, v in d.items()})
@@ -291,11 +299,14 @@ PRESETS = {
     'mimic_cxr': {'data': dict(dataset='mimic_cxr', data_dir='data/mimic_cxr', n_views=1, max_len=100, vocab_threshold=10),
                   'lsu': dict(image_tokenizer='dvae'),
                   'train': dict(stage1_epochs=20, stage2_epochs=10, epochs=30, batch_size=16, val_every=1)},
-    'toy': {'data': dict(dataset='toy', data_dir='data/toy', n_views=2, max_len=60, vocab_threshold=3, image_size=64, resize_train=72),
-            'lsu': dict(image_tokenizer='kmeans', kmeans_codes=256, patch_size=8, kmeans_max_patches=50_000),
+    'toy': {'data': dict(dataset='toy', data_dir='data/toy', n_views=2, max_len=60, vocab_threshold=3, image_size=64, resize_train=72,
+                         augment=False),
+            'lsu': dict(image_tokenizer='kmeans', kmeans_codes=256, patch_size=8, kmeans_pool=2, kmeans_max_patches=50_000,
+                        embed_from_codebook=True),
             'model': dict(d_model=64, n_heads=4, n_enc_layers=2, n_dec_layers=2, d_ff=256, basis_size=256, attention_dropout=0.0,
-                          resnet_pretrained=False, resnet_depths=(1, 1, 1), resnet_hidden_sizes=(32, 64, 128)),
-            'train': dict(stage1_epochs=5, stage2_epochs=3, epochs=8, batch_size=16, lr=1e-3, lr_backbone=1e-3,
+                          resnet_pretrained=False, resnet_depths=(1, 1, 1), resnet_hidden_sizes=(32, 64, 128),
+                          triplet_negatives='mean'),
+            'train': dict(stage1_epochs=10, stage2_epochs=5, epochs=15, batch_size=8, lr=1e-3, lr_backbone=1e-3,
                           warmup_steps=20, select_metric='CE_F1'),
             'decode': dict(beam_size=3, batch_size=64)},
 }

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['BASIS_KINDS', 'FUSIONS', 'BASIS_AFFINES', 'make_basis', 'Gate', 'CRA', 'gram_stats', 'masked_mean',
+__all__ = ['BASIS_KINDS', 'FUSIONS', 'BASIS_AFFINES', 'NEGATIVES', 'make_basis', 'Gate', 'CRA', 'gram_stats', 'masked_mean',
            'cosine_similarity_matrix', 'triplet_loss']
 
 # %% ../nbs/04_cra.ipynb #16120196
@@ -137,8 +137,13 @@ def cosine_similarity_matrix(a: Tensor, b: Tensor, eps: float = 1e-8) -> Tensor:
     "S[i, j] = cos(a_i, b_j) for a (n, d), b (m, d): an (n, m) matrix."
     return F.normalize(a, dim=-1, eps=eps) @ F.normalize(b, dim=-1, eps=eps).transpose(-2, -1)
 
-def triplet_loss(img: Tensor, txt: Tensor, margin: float = 0.2, hardest: bool = True) -> Tensor:
-    "Bidirectional hinge (Eq. 10) on cosine similarity, in-batch negatives (hardest or all), mean over the batch."
+NEGATIVES = ('hardest', 'sum', 'mean')
+
+def triplet_loss(img: Tensor, txt: Tensor, margin: float = 0.2, negatives: str = 'hardest') -> Tensor:
+    """Bidirectional hinge (Eq. 10) on cosine similarity with in-batch negatives, mean over the batch: the hardest
+    negative (VSE++), or every negative's hinge summed (VSE0) or averaged (one triplet's scale)."""
+    if negatives not in NEGATIVES:
+        raise ValueError(f"Unknown negatives {negatives!r}: use one of {', '.join(NEGATIVES)} (config: model.triplet_negatives)")
     if img.shape != txt.shape or img.dim() != 2:
         raise ValueError(f'triplet_loss expects pooled features of equal shape (B, d), got {tuple(img.shape)} and {tuple(txt.shape)}')
     S = cosine_similarity_matrix(img, txt)                    # rows: images, columns: reports
@@ -146,5 +151,6 @@ def triplet_loss(img: Tensor, txt: Tensor, margin: float = 0.2, hardest: bool = 
     is_pos = torch.eye(len(S), dtype=torch.bool, device=S.device)
     cost_rep = (margin - pos[:, None] + S).clamp(min=0).masked_fill(is_pos, 0)  # image i vs report j
     cost_img = (margin - pos[None, :] + S).clamp(min=0).masked_fill(is_pos, 0)  # report j vs image i
-    if hardest: return (cost_rep.max(1).values + cost_img.max(0).values).mean()
-    return (cost_rep.sum(1) + cost_img.sum(0)).mean()
+    if negatives == 'hardest': return (cost_rep.max(1).values + cost_img.max(0).values).mean()
+    total = (cost_rep.sum(1) + cost_img.sum(0)).mean()
+    return total if negatives == 'sum' else total / max(1, len(S) - 1)

@@ -257,7 +257,8 @@ class KMeansTokenizer(ImageTokenizer):
         t = torch.as_tensor(tokens).long()
         g = int(round(t.shape[1] ** 0.5)); p = self.patch_size
         patches = self.code_patches()[t]                              # (N, L, p*p)
-        return F.fold(patches.transpose(1, 2), (g * p, g * p), p, stride=p)
+        img = F.fold(patches.transpose(1, 2), (g * p, g * p), p, stride=p)
+        return F.interpolate(img, scale_factor=self.pool, mode='nearest') if self.pool > 1 else img  # back to the input size
 
     def fingerprint(self) -> str:
         self._check()

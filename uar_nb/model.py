@@ -132,7 +132,8 @@ class ResNetPatchEmbedding(nn.Module):
         B, V = images.shape[:2]
         x = images.flatten(0, 1).float()
         if x.shape[1] == 1: x = x.expand(-1, 3, -1, -1)
-        x = (x - self.mean) / self.std
+        # channels-last: PyTorch's CPU max-pool is ~8x slower on NCHW (12.5 vs 1.5 ms for the toy batch; BASE steps -30%)
+        x = ((x - self.mean) / self.std).contiguous(memory_format=torch.channels_last)
         fmap = self.backbone(pixel_values=x).last_hidden_state                 # (B*V, C, h, w)
         if fmap.shape[-1] != self.grid: fmap = F.adaptive_avg_pool2d(fmap, self.grid)
         f = fmap.flatten(2).transpose(1, 2)                                    # (B*V, grid^2, C)
@@ -297,7 +298,7 @@ def forward(self: UARModel, batch, use_mask: bool = False, need_global: bool = T
     loss_global = zero
     if need_global:   # on CRA outputs when CRA is on, on the raw embeddings otherwise (row c)
         loss_global = triplet_loss(masked_mean(F_I), masked_mean(F_R, am), self.cfg.model.margin,
-                                   self.cfg.model.hardest_negative)
+                                   self.cfg.model.triplet_negatives)
     loss_mask = self.tir.loss(self.cfg.model.mask_reduction) if self.tir is not None else zero
     return dict(loss_ce=loss_ce, loss_global=loss_global, loss_mask=loss_mask, logits=logits)
 

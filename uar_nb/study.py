@@ -19,7 +19,7 @@ __all__ = ['DATASETS', 'STUDY_KEYS', 'FIGURE_KEYS', 'REQUIRED_KEYS', 'SMOKE_OVER
            'epoch_overrides', 'run_config', 'load_study', 'smoke_data', 'setup_run', 'smoke_study', 'collect_runs',
            'aggregate', 'markdown_table', 'ablation_table', 'seed_noise_differences', 'variant_switches',
            'study_targets', 'study_summary', 'notebooks_dir', 'run_one', 'FolderLock', 'changed_runs',
-           'describe_changed', 'run_study', 'format_summary', 'StudyFailed', 'check_failures']
+           'describe_changed', 'ensure_toy_data', 'run_study', 'format_summary', 'StudyFailed', 'check_failures']
 
 # %% ../nbs/11_study.ipynb #f130d683
 DATASETS = ('toy', 'iu_xray', 'mimic_cxr')
@@ -38,6 +38,7 @@ class Study:
     device: str = 'auto'
     overrides: dict = field(default_factory=dict)
     figures: dict = field(default_factory=dict)
+    toy_data: dict = field(default_factory=dict)   # {n, seed} of `uar toy`: generated when data_dir holds none
     description: str = ''
     path: str = ''
 
@@ -120,6 +121,7 @@ def load_study(path) -> Study:
                data_dir=str(Path(str(d['data_dir'])).expanduser().resolve()),   # now: papermill chdirs per run thread
                variants=list(variants), seeds=list(seeds), epochs=int(d.get('epochs') or 0), device=str(d.get('device') or 'auto'),
                overrides=_as_overrides(d.get('overrides'), str(path)), figures=dict(d.get('figures') or {}),
+               toy_data=d.get('toy_data') or {},
                description=str(d.get('description') or ''), path=str(path))
     _check_values(path, st)   # name, device, figure options: refused now, not deep inside a run
     for v in st.variants:   # every run's config builds now, or the study does not start
@@ -137,6 +139,14 @@ def _check_values(path, st: Study) -> None:
                          f'<results>/<name>/ and nothing outside it')
     try: check_device(st.device)
     except ValueError as e: raise StudyError(f'{path}: {e}') from None
+    t = st.toy_data
+    if t:
+        if not isinstance(t, dict) or set(t) - {'n', 'seed'}:
+            raise StudyError(f'{path}: toy_data must be a mapping with n and/or seed (as `uar toy --n N --seed S`), got {t!r}')
+        if st.dataset != 'toy': raise StudyError(f'{path}: toy_data needs dataset: toy (got dataset: {st.dataset})')
+        for k, lo in (('n', 1), ('seed', 0)):
+            if k in t and not (isinstance(t[k], int) and not isinstance(t[k], bool) and t[k] >= lo):
+                raise StudyError(f'{path}: toy_data.{k} must be a whole number >= {lo}, got {t[k]!r}')
     f = st.figures
     for k in ('n_similar', 'n_retrieval'):
         if k in f and not (isinstance(f[k], int) and not isinstance(f[k], bool) and f[k] >= 1):
@@ -610,6 +620,27 @@ def describe_changed(study: Study, study_dir, changed: dict) -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/11_study.ipynb #31c04e41
+def ensure_toy_data(study: Study, quiet: bool = False) -> Path:
+    """The study's data folder. With `toy_data`, a folder holding no dataset gets one (`uar toy --n --seed`), and one
+    holding a dataset made with other settings or another generator version is refused, naming both."""
+    from uar_nb.toydata import generate_dataset, GENERATOR_VERSION
+    data = Path(study.data_dir).expanduser().resolve()
+    if not study.toy_data: return data
+    want = {'generator': GENERATOR_VERSION, 'n': 1000, 'seed': 0, **study.toy_data}
+    meta = data / 'dataset.json'
+    if not meta.exists():
+        if not quiet: print(f"study {study.name}: generating {want['n']} synthetic studies into {data} (seed {want['seed']})")
+        generate_dataset(data, n=want['n'], seed=want['seed'], progress=not quiet)
+        return data
+    have = json.loads(meta.read_text())
+    diff = {k: (have.get(k), v) for k, v in want.items() if have.get(k) != v}
+    if diff:
+        raise StudyError(f'{data} holds another synthetic dataset than study {study.name} asks for ('
+                         + ', '.join(f'{k}: {a!r} there, {b!r} wanted' for k, (a, b) in diff.items())
+                         + f'). Delete {data} (make study generates it again) or point data_dir elsewhere')
+    return data
+
+
 class _ThreadEnv:
     "Set environment variables for the kernels started inside the block, restore them after."
     def __init__(self, **kw): self.kw, self.old = {k: str(v) for k, v in kw.items()}, {}
@@ -631,7 +662,7 @@ def run_study(path, jobs: int = 1, device: str | None = None, results_dir='resul
     from uar_nb.train import check_device
     study = load_study(path)
     if device: study.device = check_device(device)
-    data = Path(study.data_dir).expanduser().resolve()
+    data = ensure_toy_data(study, quiet)
     if not (data / 'annotation.json').exists():
         hint = f'generate it first: uar toy --out {study.data_dir}' if study.dataset == 'toy' else 'see the data section of the README'
         raise FileNotFoundError(f'{data}/annotation.json not found (study {study.name}, data_dir={study.data_dir}): {hint}')
