@@ -307,7 +307,7 @@ PRESETS = {
                           resnet_pretrained=False, resnet_depths=(1, 1, 1), resnet_hidden_sizes=(32, 64, 128),
                           triplet_negatives='mean'),
             'train': dict(stage1_epochs=10, stage2_epochs=5, epochs=15, batch_size=8, lr=1e-3, lr_backbone=1e-3,
-                          warmup_steps=20, select_metric='CE_F1'),
+                          warmup_steps=20, select_metric='CE_F1', val_every=2),
             'decode': dict(beam_size=3, batch_size=64)},
 }
 
