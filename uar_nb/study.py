@@ -630,7 +630,7 @@ def ensure_toy_data(study: Study, quiet: bool = False) -> Path:
     meta = data / 'dataset.json'
     if not meta.exists():
         if not quiet: print(f"study {study.name}: generating {want['n']} synthetic studies into {data} (seed {want['seed']})")
-        generate_dataset(data, n=want['n'], seed=want['seed'], progress=not quiet)
+        generate_dataset(data, n=want['n'], seed=want['seed'], progress=not quiet, jobs=min(2, os.cpu_count() or 1))
         return data
     have = json.loads(meta.read_text())
     diff = {k: (have.get(k), v) for k, v in want.items() if have.get(k) != v}

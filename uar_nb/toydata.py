@@ -600,8 +600,19 @@ def split_sizes(n: int, split=(0.7, 0.1, 0.2)) -> tuple[int, int, int]:
     return ntr, nva, n - ntr - nva
 
 
-def generate_dataset(out_dir, n: int = 1000, seed: int = 0, split=(0.7, 0.1, 0.2), progress: bool = True) -> dict:
-    "Write `n` synthetic two-view studies to `out_dir` in the R2Gen layout; return a summary (prints nothing but tqdm)."
+def _write_study(args) -> tuple[str, str, dict]:
+    "Render study `index` and save its images and masks under `out`; its id, report and labels (one worker's job)."
+    out, seed, i = args
+    s = make_study(seed, i)
+    d = out / 'images' / s.id; d.mkdir(exist_ok=True)
+    for v in range(2): _save_png(s.images[v], d / f'{v}.png')
+    _save_npz(out / 'masks' / f'{s.id}.npz', s.masks)
+    return s.id, s.report, s.labels
+
+
+def generate_dataset(out_dir, n: int = 1000, seed: int = 0, split=(0.7, 0.1, 0.2), progress: bool = True, jobs: int = 1) -> dict:
+    """Write `n` synthetic two-view studies to `out_dir` in the R2Gen layout; return a summary (prints nothing but tqdm).
+    `jobs` > 1 renders in that many processes: every study has its own random stream, so the files are the same."""
     if int(n) < 1: raise ValueError(f'n={n!r}: the number of studies must be at least 1')
     n, seed, out = int(n), int(seed), Path(out_dir)
     sizes = split_sizes(n, split)
@@ -611,13 +622,16 @@ def generate_dataset(out_dir, n: int = 1000, seed: int = 0, split=(0.7, 0.1, 0.2
     t0, c0 = time.perf_counter(), time.process_time()
     ann, labels = {'train': [], 'val': [], 'test': []}, {}
     from tqdm import tqdm
-    for i in tqdm(range(n), desc='toy studies', disable=not progress, unit='study'):
-        s = make_study(seed, i)
-        d = out / 'images' / s.id; d.mkdir(exist_ok=True)
-        for v in range(2): _save_png(s.images[v], d / f'{v}.png')
-        _save_npz(out / 'masks' / f'{s.id}.npz', s.masks)
-        ann[names[i]].append({'id': s.id, 'report': s.report, 'image_path': [f'{s.id}/0.png', f'{s.id}/1.png'], 'split': names[i]})
-        labels[s.id] = s.labels
+    from concurrent.futures import ProcessPoolExecutor
+    work = ((out, seed, i) for i in range(n))
+    pool = ProcessPoolExecutor(int(jobs)) if int(jobs) > 1 else None
+    try:
+        done = pool.map(_write_study, work, chunksize=32) if pool else map(_write_study, work)   # in study order
+        for i, (sid, report, lab) in enumerate(tqdm(done, total=n, desc='toy studies', disable=not progress, unit='study')):
+            ann[names[i]].append({'id': sid, 'report': report, 'image_path': [f'{sid}/0.png', f'{sid}/1.png'], 'split': names[i]})
+            labels[sid] = lab
+    finally:
+        if pool: pool.shutdown()
     _dump_json(ann, out / 'annotation.json'); _dump_json(labels, out / 'labels.json')
     prev = {f: round(sum(l[f] for l in labels.values()) / n, 4) for f in FINDINGS}
     normal = round(sum(all(l[f] == 0 for f in FINDINGS) for l in labels.values()) / n, 4)
