@@ -306,8 +306,8 @@ PRESETS = {
             'model': dict(d_model=64, n_heads=4, n_enc_layers=2, n_dec_layers=2, d_ff=256, basis_size=256, attention_dropout=0.0,
                           resnet_pretrained=False, resnet_depths=(1, 1, 1), resnet_hidden_sizes=(32, 64, 128),
                           triplet_negatives='mean'),
-            'train': dict(stage1_epochs=9, stage2_epochs=5, epochs=14, batch_size=8, lr=1e-3, lr_backbone=1e-3,
-                          warmup_steps=20, select_metric='CE_F1', val_every=2),
+            'train': dict(stage1_epochs=10, stage2_epochs=5, epochs=15, batch_size=8, lr=1e-3, lr_backbone=1e-3,
+                          warmup_steps=20, select_metric='CE_F1', val_every=2, test_meteor=False),
             'decode': dict(beam_size=3, batch_size=64)},
 }
 
