@@ -240,7 +240,7 @@ def _section_from_dict(name, cls, d):
     if not isinstance(d, dict): raise ConfigError(f'{name} must be a mapping of keys, got {d!r}')
     for old, (new, values) in RENAMED.items():
         sec, key = old.split('.')
-        if sec == name and key in d and new not in d: d = {**{k: v for k, v in d.items() if k != key}, new: values[d[key]]}
+        if sec == name and key in d and new not in d: d = {**{k: v for k, v in d.items() if k != key}, new: values.get(d[key], d[key])}
     flds = {f.name: f for f in fields(cls)}
     _check_keys(name, d, list(flds))
     return cls(**{k: _check_value(f'{name}.{k}', _coerce(f'{name}.{k}', v, flds[k].type)) for k, v in d.items()})
