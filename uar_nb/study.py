@@ -130,6 +130,9 @@ def load_study(path) -> Study:
     return st
 
 # %% ../nbs/11_study.ipynb #11e6f00b
+def _whole(v, lo: int) -> bool: return isinstance(v, int) and not isinstance(v, bool) and v >= lo   # YAML true is an int
+
+
 def _check_values(path, st: Study) -> None:
     "Beyond the keys: a name that stays inside the results folder, a device the kit runs on, figure options of the right type."
     from uar_nb.train import check_device
@@ -145,11 +148,11 @@ def _check_values(path, st: Study) -> None:
             raise StudyError(f'{path}: toy_data must be a mapping with n and/or seed (as `uar toy --n N --seed S`), got {t!r}')
         if st.dataset != 'toy': raise StudyError(f'{path}: toy_data needs dataset: toy (got dataset: {st.dataset})')
         for k, lo in (('n', 1), ('seed', 0)):
-            if k in t and not (isinstance(t[k], int) and not isinstance(t[k], bool) and t[k] >= lo):
+            if k in t and not _whole(t[k], lo):
                 raise StudyError(f'{path}: toy_data.{k} must be a whole number >= {lo}, got {t[k]!r}')
     f = st.figures
     for k in ('n_similar', 'n_retrieval'):
-        if k in f and not (isinstance(f[k], int) and not isinstance(f[k], bool) and f[k] >= 1):
+        if k in f and not _whole(f[k], 1):
             raise StudyError(f'{path}: figures.{k} must be a whole number >= 1, got {f[k]!r} ({type(f[k]).__name__})')
     if f.get('words') is not None and not (isinstance(f['words'], list) and all(isinstance(w, str) for w in f['words'])):
         raise StudyError(f'{path}: figures.words must be a list of words, e.g. [effusion, cardiomegaly], got {f["words"]!r}')

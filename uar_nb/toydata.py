@@ -623,15 +623,13 @@ def generate_dataset(out_dir, n: int = 1000, seed: int = 0, split=(0.7, 0.1, 0.2
     ann, labels = {'train': [], 'val': [], 'test': []}, {}
     from tqdm import tqdm
     from concurrent.futures import ProcessPoolExecutor
+    from contextlib import nullcontext
     work = ((out, seed, i) for i in range(n))
-    pool = ProcessPoolExecutor(int(jobs)) if int(jobs) > 1 else None
-    try:
+    with (ProcessPoolExecutor(int(jobs)) if int(jobs) > 1 else nullcontext()) as pool:
         done = pool.map(_write_study, work, chunksize=32) if pool else map(_write_study, work)   # in study order
         for i, (sid, report, lab) in enumerate(tqdm(done, total=n, desc='toy studies', disable=not progress, unit='study')):
             ann[names[i]].append({'id': sid, 'report': report, 'image_path': [f'{sid}/0.png', f'{sid}/1.png'], 'split': names[i]})
             labels[sid] = lab
-    finally:
-        if pool: pool.shutdown()
     _dump_json(ann, out / 'annotation.json'); _dump_json(labels, out / 'labels.json')
     prev = {f: round(sum(l[f] for l in labels.values()) / n, 4) for f in FINDINGS}
     normal = round(sum(all(l[f] == 0 for f in FINDINGS) for l in labels.values()) / n, 4)

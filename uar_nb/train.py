@@ -400,10 +400,10 @@ def toy_clinical_efficacy(cfg: Config, reports: dict) -> dict:
     return metrics.toy_ce(reports, toydata.load_labels(cfg.data.data_dir), toydata.FINDINGS, toydata.label_report)
 
 
-def ce_for_selection(f1: float, reports) -> float:
-    """CE F1 as a selection score: 0 when every report is the same. One report for all studies reads no image, yet
-    stating a finding in it scores ~0.19 on the synthetic data (a first-epoch model did, and was selected)."""
-    return f1 if len(set(reports)) > 1 else 0.0
+def ce_for_selection(f1: float, distinct: int) -> float:
+    """CE F1 as a selection score: 0 when every report is the same (`distinct` = 1). One report for all studies reads no
+    image, yet stating a finding in it scores ~0.19 on the synthetic data (a first-epoch model did, and was selected)."""
+    return f1 if distinct > 1 else 0.0
 
 
 def validate(model, loader, refs: dict, cfg: Config, stage: Stage, quiet: bool) -> dict:
@@ -413,9 +413,10 @@ def validate(model, loader, refs: dict, cfg: Config, stage: Stage, quiet: bool) 
     reports = generate_reports(model, loader, cfg, stage.use_mask, desc='validate', quiet=quiet)
     out = score(refs, reports, meteor='METEOR' in (cfg.train.select_metric, cfg.train.select_tiebreak))
     if cfg.data.dataset == 'toy':
-        val_reports = [reports[i] for i in refs]
-        out['CE_F1'] = ce_for_selection(toy_clinical_efficacy(cfg, {i: reports[i] for i in refs})['micro']['f1'], val_reports)
-        out['distinct'] = len(set(val_reports))
+        from uar_nb.metrics import distinct_reports
+        val = {i: reports[i] for i in refs}
+        out['distinct'] = distinct_reports(val)['distinct']
+        out['CE_F1'] = ce_for_selection(toy_clinical_efficacy(cfg, val)['micro']['f1'], out['distinct'])
     return out
 
 
