@@ -71,6 +71,7 @@ def bench_config(preset: str = 'iu_xray', variant: str = 'UAR', device: str = 'c
         'data.dataset': 'iu_xray', 'data.n_views': IU_SHAPE['n_views'], 'data.image_size': IU_SHAPE['image_size'],
         'data.max_len': IU_SHAPE['report_len'], 'decode.max_len': IU_SHAPE['report_len'], 'decode.beam_size': 3,
         'lsu.image_tokenizer': 'dvae', 'lsu.dvae_random_init': True, 'lsu.embed_from_codebook': False,   # a dVAE has no codebook patches
+        'lsu.token_merge': 1,                # one memory slot per dVAE token, as in the paper
         'model.resnet_pretrained': False,            # no downloads: ResNet-101 shape (iu_xray) with random weights
         'train.device': device, 'train.amp': True, 'train.quiet': True})
 

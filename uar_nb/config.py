@@ -61,6 +61,8 @@ class LSUConfig:
     vq_beta: float = 0.25           # vq: commitment weight beta in ||x - D(e)||^2 + beta ||E(x) - sg[e]||^2 (codebook by EMA)
     embed_from_codebook: bool = False  # kmeans/vq: embedding = W_I[code] + Linear(code's codebook patch), shared by all codes
     token_noise: float = 0.0        # training only: share of visual tokens replaced by random codes (against memorising)
+    token_merge: int = 1            # m > 1: each m x m block of the token grid is one memory slot, the mean of its tokens'
+                                    # embeddings (a bag of codes; 03_lsu); 1 = one slot per token, as in the paper
 
 
 @dataclass
@@ -219,7 +221,7 @@ CHOICES = {'data.dataset': ('toy', 'iu_xray', 'mimic_cxr'), 'lsu.image_tokenizer
            'train.select_tiebreak': ('BLEU_1', 'BLEU_2', 'BLEU_3', 'BLEU_4', 'METEOR', 'ROUGE_L', 'CIDEr', 'CE_F1')}
 MINIMUM = {'train.epochs': 1, 'train.stage1_epochs': 1, 'train.stage2_epochs': 1, 'train.batch_size': 1,
            'train.val_every': 1, 'train.patience': 0, 'train.max_steps_per_epoch': 0, 'train.warmup_steps': 0,
-           'decode.beam_size': 1, 'lsu.vq_codes': 2, 'lsu.vq_dim': 1, 'lsu.vq_channels': 8, 'lsu.vq_steps': 2, 'lsu.vq_batch_size': 1,
+           'decode.beam_size': 1, 'lsu.vq_codes': 2, 'lsu.vq_dim': 1, 'lsu.vq_channels': 8, 'lsu.vq_steps': 2, 'lsu.vq_batch_size': 1, 'lsu.token_merge': 1,
             'decode.batch_size': 1, 'data.max_len': 3, 'data.image_size': 1, 'data.resize_train': 1}
 
 
@@ -301,8 +303,8 @@ PRESETS = {
                   'train': dict(stage1_epochs=20, stage2_epochs=10, epochs=30, batch_size=16, val_every=1)},
     'toy': {'data': dict(dataset='toy', data_dir='data/toy', n_views=2, max_len=60, vocab_threshold=3, image_size=64, resize_train=72,
                          augment=False),
-            'lsu': dict(image_tokenizer='kmeans', kmeans_codes=256, patch_size=8, kmeans_pool=2, kmeans_max_patches=50_000,
-                        embed_from_codebook=True),
+            'lsu': dict(image_tokenizer='kmeans', kmeans_codes=16, patch_size=4, kmeans_pool=1, kmeans_max_patches=50_000,
+                        token_merge=4, embed_from_codebook=True),
             'model': dict(d_model=64, n_heads=4, n_enc_layers=2, n_dec_layers=2, d_ff=256, basis_size=256, attention_dropout=0.0,
                           resnet_pretrained=False, resnet_depths=(1, 1, 1), resnet_hidden_sizes=(32, 64, 128),
                           triplet_negatives='mean'),

@@ -15,9 +15,9 @@ from .config import Config
 # %% auto #0
 __all__ = ['LOGIT_LAPLACE_EPS', 'as_image_batch', 'ImageTokenizer', 'load_image_tokenizer', 'dvae_pixels', 'DVAETokenizer',
            'check_fit_images', 'image_patches', 'KMeansTokenizer', 'synthetic_frontal', 'VQVAE', 'VQTokenizer',
-           'fit_settings_name', 'make_image_tokenizer', 'token_cache_path', 'build_token_cache', 'VisualTokenEmbedding',
-           'TextEmbedding', 'reconstruction_psnr', 'code_usage', 'onehot_tokens', 'probe_f1', 'pixel_features',
-           'measure_tokenizer', 'tokenizer_report', 'tokenizer_table']
+           'fit_settings_name', 'make_image_tokenizer', 'token_cache_path', 'build_token_cache', 'token_blocks',
+           'block_patches', 'VisualTokenEmbedding', 'TextEmbedding', 'reconstruction_psnr', 'code_usage',
+           'onehot_tokens', 'probe_f1', 'pixel_features', 'measure_tokenizer', 'tokenizer_report', 'tokenizer_table']
 
 # %% ../nbs/03_lsu.ipynb #5e25a524
 def as_image_batch(images) -> torch.Tensor:
@@ -562,12 +562,37 @@ def build_token_cache(images, image_tokenizer: ImageTokenizer, cache_dir, conten
     return np.load(path, mmap_mode='r')
 
 # %% ../nbs/03_lsu.ipynb #f8882e09
+def token_blocks(x: torch.Tensor, merge: int) -> torch.Tensor:
+    """Per-token values `(B, V, L, ...)` on a square g x g grid -> `(B, V, (g/m)^2, m*m, ...)`: the m x m blocks in raster
+    order, the tokens of a block in raster order (m = `merge`; m = 1 adds a singleton block axis)."""
+    B, V, L = x.shape[:3]
+    g, m, G = math.isqrt(L), merge, math.isqrt(L) // merge
+    x = x.reshape(B, V, G, m, G, m, *x.shape[3:]).transpose(3, 4)             # (B, V, G, G, m, m, ...)
+    return x.reshape(B, V, G * G, m * m, *x.shape[6:])
+
+
+def block_patches(patches: torch.Tensor, merge: int) -> torch.Tensor:
+    "Codebook patches `(B, V, L, p*p)` of a token grid -> `(B, V, (g/m)^2, (m*p)^2)`: each m x m block as one image, flattened."
+    B, V, L, pp = patches.shape
+    p, m = math.isqrt(pp), merge
+    x = token_blocks(patches, m).reshape(B, V, -1, m, m, p, p).transpose(4, 5)   # (B, V, blocks, m, p, m, p)
+    return x.reshape(B, V, -1, (m * p) ** 2)
+
+
 class VisualTokenEmbedding(nn.Module):
-    "Discrete visual tokens `(B, V, L)` -> embeddings `(B, V*L, d)`: new table W_I + position + view embedding."
+    """Discrete visual tokens `(B, V, L)` -> embeddings `(B, V*S, d)`: new table W_I + position + view embedding.
+    With `merge` = m > 1 each m x m block of the token grid becomes one of S = L/m^2 memory slots: the sum of its tokens'
+    W_I rows divided by m (and with `code_patches` a linear map of the block's codebook image)."""
     def __init__(self, n_codes: int, d_model: int, n_views: int, tokens_per_view: int, view_embedding: bool = True,
-                 code_patches: torch.Tensor | None = None, token_noise: float = 0.0):
+                 code_patches: torch.Tensor | None = None, token_noise: float = 0.0, merge: int = 1):
         super().__init__()
-        self.n_views, self.tokens_per_view, self.view_embedding = n_views, tokens_per_view, view_embedding
+        g = math.isqrt(tokens_per_view)
+        if merge < 1 or (merge > 1 and (g * g != tokens_per_view or g % merge)):
+            raise ValueError(f'lsu.token_merge={merge} must be >= 1 and divide the side of the token grid '
+                             f'({tokens_per_view} tokens per view); choose a divisor of {g} or 1' if g * g == tokens_per_view else
+                             f'lsu.token_merge={merge} needs a square token grid, got {tokens_per_view} tokens per view; use 1')
+        self.n_views, self.tokens_per_view, self.view_embedding, self.merge = n_views, tokens_per_view, view_embedding, merge
+        self.slots_per_view = tokens_per_view // merge ** 2
         self.n_codes, self.token_noise = n_codes, token_noise
         self.tok = nn.Embedding(n_codes, d_model)
         # optional: what each code looks like (its codebook patch), linearly embedded and shared by all codes
@@ -575,8 +600,9 @@ class VisualTokenEmbedding(nn.Module):
         if code_patches is not None:
             if code_patches.shape[0] != n_codes: raise ValueError(f'code_patches must have {n_codes} rows, got {code_patches.shape[0]}')
             self.register_buffer('code_patches', torch.as_tensor(code_patches, dtype=torch.float32))
-            self.code_proj = nn.Linear(self.code_patches.shape[1], d_model)
-        self.pos = nn.Embedding(tokens_per_view if view_embedding else n_views * tokens_per_view, d_model)
+            self.code_proj = nn.Linear(self.code_patches.shape[1] * merge ** 2, d_model)
+        S = self.slots_per_view
+        self.pos = nn.Embedding(S if view_embedding else n_views * S, d_model)
         self.view = nn.Embedding(n_views, d_model) if view_embedding else None
         for e in (self.tok, self.pos, self.view):
             if e is not None: nn.init.normal_(e.weight, std=0.02)
@@ -589,12 +615,15 @@ class VisualTokenEmbedding(nn.Module):
         if self.training and self.token_noise > 0:   # replace a share of the codes at random: no memorising token maps
             noise = torch.rand(tokens.shape, device=tokens.device) < self.token_noise
             tokens = torch.where(noise, torch.randint_like(tokens, self.n_codes), tokens)
-        x = self.tok(tokens)                                                  # (B, V, L, d)
-        if self.code_proj is not None: x = x + self.code_proj(self.code_patches[tokens])
+        m = self.merge
+        x = self.tok(tokens) if m == 1 else token_blocks(self.tok(tokens), m).sum(3) / m   # (B, V, S, d)
+        if self.code_proj is not None:
+            patches = self.code_patches[tokens]
+            x = x + self.code_proj(patches if m == 1 else block_patches(patches, m))
         if self.view is not None:
             x = x + self.pos.weight[None, None] + self.view.weight[None, :, None]
         else:
-            x = x + self.pos.weight.view(1, V, L, -1)
+            x = x + self.pos.weight.view(1, V, self.slots_per_view, -1)
         return x.flatten(1, 2)
 
 
@@ -632,13 +661,23 @@ def code_usage(tokens, n_codes: int) -> dict:
     return dict(perplexity=round(float(np.exp(-(p * np.log(p)).sum())), 1), used=round(float((cnt > 0).mean()), 3))
 
 
-def onehot_tokens(tokens, n_codes: int):
-    "Tokens `(N, P)` (P positions, all views) -> sparse one-hot features `(N, P * n_codes)`: one indicator per (position, code)."
+def onehot_tokens(tokens, n_codes: int, merge: int = 1):
+    """Tokens `(N, P)` (P positions, all views) or `(N, V, L)` -> sparse features `(N, P * n_codes)`: one indicator per
+    (position, code). With `merge` = m > 1 (tokens `(N, V, L)`): counts per (view, m x m block, code), the bag of codes
+    a memory slot of `lsu.token_merge` = m reads."""
     from scipy import sparse
-    t = np.asarray(tokens).reshape(len(tokens), -1).astype(np.int64)
-    N, P = t.shape
-    cols = (np.arange(P)[None] * n_codes + t).ravel()
-    return sparse.csr_matrix((np.ones(N * P, np.float32), (np.repeat(np.arange(N), P), cols)), shape=(N, P * n_codes))
+    t = np.asarray(tokens).astype(np.int64)
+    N = len(t)
+    if merge > 1:
+        if t.ndim != 3: raise ValueError(f'onehot_tokens(merge={merge}) needs tokens (N, V, L), got shape {t.shape}')
+        V, L = t.shape[1:]
+        blocks = token_blocks(torch.arange(L).expand(1, 1, L), merge)[0, 0].numpy()      # (S, m*m) token indices
+        slot = np.empty(L, np.int64); slot[blocks.ravel()] = np.repeat(np.arange(len(blocks)), merge * merge)
+        pos, P = (np.arange(V)[:, None] * len(blocks) + slot[None]).ravel(), V * len(blocks)
+    t = t.reshape(N, -1)
+    if merge == 1: pos, P = np.arange(t.shape[1]), t.shape[1]
+    cols = (pos[None] * n_codes + t).ravel()                       # repeated (row, col) pairs add up: counts
+    return sparse.csr_matrix((np.ones(t.size, np.float32), (np.repeat(np.arange(N), t.shape[1]), cols)), shape=(N, P * n_codes))
 
 
 def probe_f1(X_train, y_train, X_val, y_val, names, C: float = 1.0) -> dict:
@@ -662,16 +701,20 @@ def pixel_features(train_images, val_images) -> tuple:
     return (a - mu) / sd, (b - mu) / sd
 
 
-def measure_tokenizer(image_tokenizer: ImageTokenizer, train_images, val_images, y_train=None, y_val=None, names=()) -> dict:
+def measure_tokenizer(image_tokenizer: ImageTokenizer, train_images, val_images, y_train=None, y_val=None, names=(),
+                      merge: int = 1) -> dict:
     """One tokenizer measured like every other: PSNR of val images rebuilt from tokens, code usage on val, and (with labels)
-    the probe F1 per finding from one-hot tokens. Images uint8 `(N, V, S, S)`."""
-    tok_of = lambda im: image_tokenizer.tokenize(np.asarray(im).reshape(-1, *im.shape[-2:])).reshape(len(im), -1).numpy()
+    the probe F1 per finding from one-hot tokens (`merge` > 1: from each memory slot's bag of codes, as the model reads
+    them with lsu.token_merge). Images uint8 `(N, V, S, S)`."""
+    tok_of = lambda im: image_tokenizer.tokenize(np.asarray(im).reshape(-1, *im.shape[-2:])).reshape(*im.shape[:2], -1).numpy()
     t_val = tok_of(val_images)
     out = dict(kind=image_tokenizer.kind, n_codes=image_tokenizer.n_codes, fingerprint=image_tokenizer.fingerprint(),
                psnr=reconstruction_psnr(image_tokenizer, val_images), **code_usage(t_val, image_tokenizer.n_codes))
     if y_train is not None:
         K = image_tokenizer.n_codes
-        out['probe_f1'] = probe_f1(onehot_tokens(tok_of(train_images), K), y_train, onehot_tokens(t_val, K), y_val, names)
+        X_train, X_val = (onehot_tokens(t, K, merge) for t in (tok_of(train_images), t_val))
+        out['probe_f1'] = probe_f1(X_train, y_train, X_val, y_val, names)
+        if merge > 1: out['token_merge'] = merge
     return out
 
 # %% ../nbs/03_lsu.ipynb #912c87b1
@@ -706,7 +749,8 @@ def tokenizer_report(data_dir, kinds=('kmeans', 'vq'), overrides=None, preset: s
         c = apply_overrides(cfg, {'lsu.image_tokenizer': kind})
         t0 = time.time()
         tok = load_or_fit_image_tokenizer(c, tr, key, progress=progress)
-        row = dict(name=kind, **measure_tokenizer(tok, tr, va, y_tr, y_va, names))
+        m = c.lsu.token_merge
+        row = dict(name=kind + (f' ({m}x{m} bags)' if m > 1 else ''), **measure_tokenizer(tok, tr, va, y_tr, y_va, names, merge=m))
         row['fit_s'] = getattr(tok, 'history', {}).get('fit_s')   # vq: measured when it was fitted (cached later)
         row['load_or_fit_s'] = round(time.time() - t0, 1)
         rows.append(row)
