@@ -566,7 +566,7 @@ def token_blocks(x: torch.Tensor, merge: int) -> torch.Tensor:
     """Per-token values `(B, V, L, ...)` on a square g x g grid -> `(B, V, (g/m)^2, m*m, ...)`: the m x m blocks in raster
     order, the tokens of a block in raster order (m = `merge`; m = 1 adds a singleton block axis)."""
     B, V, L = x.shape[:3]
-    g, m, G = math.isqrt(L), merge, math.isqrt(L) // merge
+    m, G = merge, math.isqrt(L) // merge
     x = x.reshape(B, V, G, m, G, m, *x.shape[3:]).transpose(3, 4)             # (B, V, G, G, m, m, ...)
     return x.reshape(B, V, G * G, m * m, *x.shape[6:])
 
@@ -667,15 +667,14 @@ def onehot_tokens(tokens, n_codes: int, merge: int = 1):
     a memory slot of `lsu.token_merge` = m reads."""
     from scipy import sparse
     t = np.asarray(tokens).astype(np.int64)
-    N = len(t)
     if merge > 1:
         if t.ndim != 3: raise ValueError(f'onehot_tokens(merge={merge}) needs tokens (N, V, L), got shape {t.shape}')
         V, L = t.shape[1:]
         blocks = token_blocks(torch.arange(L).expand(1, 1, L), merge)[0, 0].numpy()      # (S, m*m) token indices
         slot = np.empty(L, np.int64); slot[blocks.ravel()] = np.repeat(np.arange(len(blocks)), merge * merge)
-        pos, P = (np.arange(V)[:, None] * len(blocks) + slot[None]).ravel(), V * len(blocks)
-    t = t.reshape(N, -1)
-    if merge == 1: pos, P = np.arange(t.shape[1]), t.shape[1]
+        pos, P = (np.arange(V)[:, None] * len(blocks) + slot[None]).ravel(), V * len(blocks)   # each token's slot
+    else: pos, P = np.arange(t[0].size), t[0].size                                          # each token its own
+    N, t = len(t), t.reshape(len(t), -1)
     cols = (pos[None] * n_codes + t).ravel()                       # repeated (row, col) pairs add up: counts
     return sparse.csr_matrix((np.ones(t.size, np.float32), (np.repeat(np.arange(N), t.shape[1]), cols)), shape=(N, P * n_codes))
 
