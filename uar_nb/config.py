@@ -61,8 +61,8 @@ class LSUConfig:
     vq_beta: float = 0.25           # vq: commitment weight beta in ||x - D(e)||^2 + beta ||E(x) - sg[e]||^2 (codebook by EMA)
     embed_from_codebook: bool = False  # kmeans/vq: embedding = W_I[code] + Linear(code's codebook patch), shared by all codes
     token_noise: float = 0.0        # training only: share of visual tokens replaced by random codes (against memorising)
-    token_merge: int = 1            # m > 1: each m x m block of the token grid is one memory slot, the mean of its tokens'
-                                    # embeddings (a bag of codes; 03_lsu); 1 = one slot per token, as in the paper
+    token_merge: int = 1            # m > 1: each m x m block of the token grid is one memory slot, its tokens' embeddings
+                                    # summed / m (a bag of codes; 03_lsu); 1 = one slot per token, as in the paper
 
 
 @dataclass
