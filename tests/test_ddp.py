@@ -28,7 +28,7 @@ SETTINGS = ['model.d_model=32', 'model.n_heads=2', 'model.n_enc_layers=1', 'mode
             'decode.max_len=12', 'data.max_len=12',
             'data.dataset=iu_xray',   # iu_xray cleaning = toy cleaning; skips the toy-only CE/pointing evaluation
             'train.select_metric=BLEU_4',  # so selection uses a language metric (CE_F1 needs the toy labels)
-            'data.augment=true', 'lsu.kmeans_pool=1']  # the toy preset has no crops; switched on to test them under DDP
+            'data.augment=true']  # the toy preset has no crops; switched on to test them under DDP
 
 
 def _free_port() -> int:

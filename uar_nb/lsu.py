@@ -587,10 +587,11 @@ class VisualTokenEmbedding(nn.Module):
                  code_patches: torch.Tensor | None = None, token_noise: float = 0.0, merge: int = 1):
         super().__init__()
         g = math.isqrt(tokens_per_view)
-        if merge < 1 or (merge > 1 and (g * g != tokens_per_view or g % merge)):
+        if merge > 1 and g * g != tokens_per_view:
+            raise ValueError(f'lsu.token_merge={merge} needs a square token grid, got {tokens_per_view} tokens per view; use 1')
+        if merge < 1 or g % merge:
             raise ValueError(f'lsu.token_merge={merge} must be >= 1 and divide the side of the token grid '
-                             f'({tokens_per_view} tokens per view); choose a divisor of {g} or 1' if g * g == tokens_per_view else
-                             f'lsu.token_merge={merge} needs a square token grid, got {tokens_per_view} tokens per view; use 1')
+                             f'({tokens_per_view} tokens per view); choose a divisor of {g} or 1')
         self.n_views, self.tokens_per_view, self.view_embedding, self.merge = n_views, tokens_per_view, view_embedding, merge
         self.slots_per_view = tokens_per_view // merge ** 2
         self.n_codes, self.token_noise = n_codes, token_noise
@@ -615,11 +616,9 @@ class VisualTokenEmbedding(nn.Module):
         if self.training and self.token_noise > 0:   # replace a share of the codes at random: no memorising token maps
             noise = torch.rand(tokens.shape, device=tokens.device) < self.token_noise
             tokens = torch.where(noise, torch.randint_like(tokens, self.n_codes), tokens)
-        m = self.merge
-        x = self.tok(tokens) if m == 1 else token_blocks(self.tok(tokens), m).sum(3) / m   # (B, V, S, d)
-        if self.code_proj is not None:
-            patches = self.code_patches[tokens]
-            x = x + self.code_proj(patches if m == 1 else block_patches(patches, m))
+        m = self.merge                                                        # m = 1: one token per slot
+        x = token_blocks(self.tok(tokens), m).sum(3) / m                      # (B, V, S, d)
+        if self.code_proj is not None: x = x + self.code_proj(block_patches(self.code_patches[tokens], m))
         if self.view is not None:
             x = x + self.pos.weight[None, None] + self.view.weight[None, :, None]
         else:
