@@ -197,9 +197,11 @@ def autocast(device: torch.device, enabled: bool):
 
 
 def make_optimizer(model, cfg: Config, device) -> torch.optim.Optimizer:
+    "AdamW, fused (one kernel for all parameters) on CUDA and, from torch 2.4, on the CPU: the same update, one call."
     t = cfg.train
     groups = unwrap(model).param_groups(t.lr, t.lr_backbone, t.weight_decay)
-    return torch.optim.AdamW(groups, lr=t.lr, **({'fused': True} if device.type == 'cuda' else {}))
+    try: return torch.optim.AdamW(groups, lr=t.lr, fused=True)
+    except (RuntimeError, TypeError): return torch.optim.AdamW(groups, lr=t.lr)   # older torch: no fused CPU kernel
 
 
 def make_scheduler(opt, cfg: Config, total_steps: int):
