@@ -308,7 +308,7 @@ PRESETS = {
             'model': dict(d_model=64, n_heads=4, n_enc_layers=2, n_dec_layers=2, d_ff=256, basis_size=256, attention_dropout=0.0,
                           resnet_pretrained=False, resnet_depths=(1, 1, 1), resnet_hidden_sizes=(32, 64, 128),
                           triplet_negatives='mean'),
-            'train': dict(stage1_epochs=13, stage2_epochs=7, epochs=20, batch_size=16, lr=2e-3, lr_backbone=2e-3,
+            'train': dict(stage1_epochs=12, stage2_epochs=6, epochs=18, batch_size=16, lr=2e-3, lr_backbone=2e-3,
                           warmup_steps=20, select_metric='CE_F1', val_every=2, test_meteor=False),
             'decode': dict(beam_size=3, batch_size=64)},
 }
