@@ -4,6 +4,7 @@ same global batch, and only rank 0 writes the run folder.
 Why the two runs can agree: `ShardedBatchSampler` gives rank r items r, r+2, ... of the SAME global batch, and DDP
 averages the ranks' gradients. Three things would make them differ legitimately, so the test switches them off:
 - dropout: each rank draws its own masks for its half of the batch (model.dropout=0 here);
+- BatchNorm: each rank normalises with its half-batch's statistics (lsu.slot_norm=none here; BASE's ResNet likewise);
   (random crops, data.augment, need no switch: they are keyed by (epoch seed, item index), not by the process)
 - token weighting: L_CE is a mean over the tokens of the *local* batch, and DDP averages the two local means; with
   reports of different lengths that weights tokens differently from one process's global mean. Here data.max_len=12
@@ -23,7 +24,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = ['model.d_model=32', 'model.n_heads=2', 'model.n_enc_layers=1', 'model.n_dec_layers=1', 'model.d_ff=64',
-            'model.dropout=0.0', 'lsu.kmeans_codes=32', 'lsu.kmeans_max_patches=2000', 'train.epochs=3',
+            'model.dropout=0.0', 'lsu.slot_norm=none', 'lsu.kmeans_codes=32', 'lsu.kmeans_max_patches=2000', 'train.epochs=3',
             'train.max_steps_per_epoch=3', 'train.batch_size=8', 'train.val_every=100', 'decode.beam_size=1',
             'decode.max_len=12', 'data.max_len=12',
             'data.dataset=iu_xray',   # iu_xray cleaning = toy cleaning; skips the toy-only CE/pointing evaluation

@@ -63,6 +63,8 @@ class LSUConfig:
     token_noise: float = 0.0        # training only: share of visual tokens replaced by random codes (against memorising)
     token_merge: int = 1            # m > 1: each m x m block of the token grid is one memory slot, its tokens' embeddings
                                     # summed / m (a bag of codes; 03_lsu); 1 = one slot per token, as in the paper
+    slot_norm: str = 'none'         # batch: BatchNorm of each (view, slot, channel) of the image part of E_I, before
+                                    # positions are added (03_lsu); none = the paper
 
 
 @dataclass
@@ -212,6 +214,7 @@ def _coerce(key, value, typ):
 
 # the switches that take one of a few values, and the counts that must be at least some number
 CHOICES = {'data.dataset': ('toy', 'iu_xray', 'mimic_cxr'), 'lsu.image_tokenizer': ('dvae', 'kmeans', 'vq'),
+           'lsu.slot_norm': ('none', 'batch'),
            'model.visual_encoder': ('lsu', 'resnet'), 'model.basis_kind': ('orthonormal', 'uniform', 'normal'),
            'model.basis_affine': ('full', 'feature'), 'model.fusion': ('dual_gate', 'add', 'none'),
            'model.mask_reduction': ('mean', 'sum'), 'model.ce_reduction': ('mean', 'sum'),
@@ -304,11 +307,11 @@ PRESETS = {
     'toy': {'data': dict(dataset='toy', data_dir='data/toy', n_views=2, max_len=60, vocab_threshold=3, image_size=64, resize_train=72,
                          augment=False),
             'lsu': dict(image_tokenizer='kmeans', kmeans_codes=16, patch_size=4, kmeans_pool=1, kmeans_max_patches=50_000,
-                        token_merge=4, embed_from_codebook=True),
+                        token_merge=4, embed_from_codebook=True, slot_norm='batch'),
             'model': dict(d_model=64, n_heads=4, n_enc_layers=2, n_dec_layers=2, d_ff=256, basis_size=256, attention_dropout=0.0,
                           resnet_pretrained=False, resnet_depths=(1, 1, 1), resnet_hidden_sizes=(32, 64, 128),
                           triplet_negatives='mean'),
-            'train': dict(stage1_epochs=12, stage2_epochs=6, epochs=18, batch_size=16, lr=2e-3, lr_backbone=2e-3,
+            'train': dict(stage1_epochs=13, stage2_epochs=7, epochs=20, batch_size=16, lr=2e-3, lr_backbone=2e-3,
                           warmup_steps=20, select_metric='CE_F1', val_every=2, test_meteor=False),
             'decode': dict(beam_size=3, batch_size=64)},
 }

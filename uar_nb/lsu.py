@@ -582,9 +582,10 @@ def block_patches(patches: torch.Tensor, merge: int) -> torch.Tensor:
 class VisualTokenEmbedding(nn.Module):
     """Discrete visual tokens `(B, V, L)` -> embeddings `(B, V*S, d)`: new table W_I + position + view embedding.
     With `merge` = m > 1 each m x m block of the token grid becomes one of S = L/m^2 memory slots: the sum of its tokens'
-    W_I rows divided by m (and with `code_patches` a linear map of the block's codebook image)."""
+    W_I rows divided by m (and with `code_patches` a linear map of the block's codebook image). With `slot_norm='batch'`
+    the image part of every (view, slot, channel) is standardised across the batch (BatchNorm) before positions are added."""
     def __init__(self, n_codes: int, d_model: int, n_views: int, tokens_per_view: int, view_embedding: bool = True,
-                 code_patches: torch.Tensor | None = None, token_noise: float = 0.0, merge: int = 1):
+                 code_patches: torch.Tensor | None = None, token_noise: float = 0.0, merge: int = 1, slot_norm: str = 'none'):
         super().__init__()
         g = math.isqrt(tokens_per_view)
         if merge > 1 and g * g != tokens_per_view:
@@ -603,6 +604,9 @@ class VisualTokenEmbedding(nn.Module):
             self.register_buffer('code_patches', torch.as_tensor(code_patches, dtype=torch.float32))
             self.code_proj = nn.Linear(self.code_patches.shape[1] * merge ** 2, d_model)
         S = self.slots_per_view
+        if slot_norm not in ('none', 'batch'): raise ValueError(f"lsu.slot_norm={slot_norm!r}: use none or batch")
+        # batch: what varies between images at each (view, slot, channel), at unit scale; the mean the images share there is gone
+        self.slot_norm = nn.BatchNorm1d(n_views * S * d_model) if slot_norm == 'batch' else None
         self.pos = nn.Embedding(S if view_embedding else n_views * S, d_model)
         self.view = nn.Embedding(n_views, d_model) if view_embedding else None
         for e in (self.tok, self.pos, self.view):
@@ -619,11 +623,18 @@ class VisualTokenEmbedding(nn.Module):
         m = self.merge                                                        # m = 1: one token per slot
         x = token_blocks(self.tok(tokens), m).sum(3) / m                      # (B, V, S, d)
         if self.code_proj is not None: x = x + self.code_proj(block_patches(self.code_patches[tokens], m))
+        if self.slot_norm is not None: x = self._normalise_slots(x)
         if self.view is not None:
             x = x + self.pos.weight[None, None] + self.view.weight[None, :, None]
         else:
             x = x + self.pos.weight.view(1, V, self.slots_per_view, -1)
         return x.flatten(1, 2)
+
+    def _normalise_slots(self, x: torch.Tensor) -> torch.Tensor:
+        bn = self.slot_norm
+        if self.training and x.shape[0] > 1: return bn(x.flatten(1)).view_as(x)
+        # evaluation, or a training batch of one study (no spread to measure): the running statistics
+        return F.batch_norm(x.flatten(1), bn.running_mean, bn.running_var, bn.weight, bn.bias, False, 0.0, bn.eps).view_as(x)
 
 
 class TextEmbedding(nn.Module):

@@ -184,7 +184,8 @@ class UARModel(nn.Module):
                     raise ValueError('lsu.embed_from_codebook needs a fitted kmeans or vq image tokenizer (UARModel(cfg, tok, image_tokenizer))')
                 patches = image_tokenizer.code_patches()
             self.visual = VisualTokenEmbedding(n_codes, d, V, L, m.view_embedding, code_patches=patches,
-                                               token_noise=cfg.lsu.token_noise, merge=cfg.lsu.token_merge)
+                                               token_noise=cfg.lsu.token_noise, merge=cfg.lsu.token_merge,
+                                               slot_norm=cfg.lsu.slot_norm)
             L = self.visual.slots_per_view                         # memory slots per view (tokens / token_merge^2)
         else:
             self.visual = ResNetPatchEmbedding(build_resnet(cfg, resnet_config), d, V, m.resnet_grid, m.view_embedding,
