@@ -102,7 +102,7 @@ def test_study_refuses_a_complete_run_of_another_config(toy, tmp_path):
     (run / 'run.json').write_text(json.dumps({'status': 'complete'})); (run / 'metrics.json').write_text('{}')
     old = apply_overrides(load_study(st).config('UAR', 0), {'train.lr': 0.01})   # the study said lr 0.01 back then
     old.to_yaml(run / 'config.yaml')
-    with pytest.raises(StudyError, match=r"UAR-s0: train.lr: 0.01 in the run, 0.001 now") as e:
+    with pytest.raises(StudyError, match=r"UAR-s0: train.lr: 0.01 in the run, 0.002 now") as e:
         run_study(st, results_dir=tmp_path / 'res', quiet=True)
     assert '--rerun-changed' in str(e.value)
     assert (run / 'config.yaml').exists()                 # refused before anything was touched
