@@ -2,7 +2,7 @@
 same global batch, and only rank 0 writes the run folder.
 
 Why the two runs can agree: `ShardedBatchSampler` gives rank r items r, r+2, ... of the SAME global batch, and DDP
-averages the ranks' gradients. Three things would make them differ legitimately, so the test switches them off:
+averages the ranks' gradients. Four things would make them differ legitimately, so the test switches them off:
 - dropout: each rank draws its own masks for its half of the batch (model.dropout=0 here);
 - BatchNorm: each rank normalises with its half-batch's statistics (lsu.slot_norm=none here; BASE's ResNet likewise);
   (random crops, data.augment, need no switch: they are keyed by (epoch seed, item index), not by the process)
