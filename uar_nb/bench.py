@@ -107,7 +107,7 @@ def time_training(model, batch: dict, cfg: Config, device, warmup: int = 2, step
     from uar_nb.train import train_one_epoch, make_optimizer, make_scheduler, plan_stages
     device = torch.device(device)
     stage = plan_stages(cfg)[-1]
-    opt = make_optimizer(model, cfg, device)                    # fused AdamW (CUDA; the CPU from torch 2.4)
+    opt = make_optimizer(model, cfg)                            # fused AdamW (CUDA; the CPU from torch 2.4)
     sched = make_scheduler(opt, cfg, warmup + steps)
     fwd = torch.compile(model) if compile else model
     if warmup: train_one_epoch(fwd, [batch] * warmup, opt, sched, stage, cfg, device)

@@ -196,7 +196,7 @@ def autocast(device: torch.device, enabled: bool):
     return torch.autocast('cuda', dtype=torch.bfloat16) if (enabled and device.type == 'cuda') else torch.autocast('cpu', enabled=False)
 
 
-def make_optimizer(model, cfg: Config, device) -> torch.optim.Optimizer:
+def make_optimizer(model, cfg: Config) -> torch.optim.Optimizer:
     "AdamW, fused (one kernel for all parameters) on CUDA and, from torch 2.4, on the CPU: the same update, one call."
     t = cfg.train
     groups = unwrap(model).param_groups(t.lr, t.lr_backbone, t.weight_decay)
@@ -513,7 +513,7 @@ def _train(cfg: Config, run: RunFolder, resume: bool, device, rank: int, world: 
             if run.best.exists(): _barrier(world); _load_weights(model, run.best, device)  # stage 2 starts from the stage-1 best
             if within_stage2: state['best'] = None     # the reported model is selected among stage-2 epochs only
         if opt is None or not one_optimizer:   # restart: a new AdamW and a full schedule per stage; continue: one for all
-            opt = make_optimizer(model, cfg, device)
+            opt = make_optimizer(model, cfg)
             sched = make_scheduler(opt, cfg, n_batches * (sum(s.epochs for s in stages) if one_optimizer else stage.epochs))
         if continuing:
             opt.load_state_dict(saved['optimizer']); sched.load_state_dict(saved['scheduler']); _set_rng_state(saved['rng'])
