@@ -210,12 +210,13 @@ METRICS = {   # table column -> where it lives in metrics.json
     'B4 greedy': ('greedy', 'test', 'BLEU_4'), 'FR@1': ('finding_retrieval', 'R@1'), 'FR@1 lo': ('finding_retrieval', 'ci', 0),
     'FR@1 hi': ('finding_retrieval', 'ci', 1), 'FR@1 chance': ('finding_retrieval', 'chance'),
     'Pointing lo': ('pointing', 'ci', 0), 'Pointing hi': ('pointing', 'ci', 1), 'Pointing chance': ('pointing', 'chance'),
+    'Pointing mask off': ('pointing_mask_off', 'score'), 'TIR range': ('tir_mask', 'logit_range_mean'),   # TIR runs only
     'cos img': ('feature_cosine', 'image'), 'cos txt': ('feature_cosine', 'text'),
     # where the findings are lost: a linear probe of the visual memory vs the decoder's contrast AUC (mean over findings)
     'Mem F1': ('finding_diagnostics', 'memory_probe', 'mean'), 'Dec AUC': ('finding_diagnostics', 'decoder_auc', 'mean'),
 }
 DIAGNOSTICS = ('Distinct', 'CE F1 greedy', 'B4 greedy', 'FR@1', 'FR@1 lo', 'FR@1 hi', 'FR@1 chance', 'Pointing lo',
-               'Pointing hi', 'Pointing chance', 'cos img', 'cos txt', 'Mem F1', 'Dec AUC')   # METRICS shown in the second table
+               'Pointing hi', 'Pointing chance', 'Pointing mask off', 'TIR range', 'cos img', 'cos txt', 'Mem F1', 'Dec AUC')   # METRICS shown in the second table
 
 
 def _get(d, keys):
@@ -358,6 +359,8 @@ def _diagnostic_columns(agg, diag: list) -> dict:
     if 'FR@1 chance' in diag: cols['FR@1 chance'] = fmt('FR@1 chance', 3)
     if 'Pointing lo' in diag: cols['Pointing 95% CI'] = ci('Pointing', value=False)
     if 'Pointing chance' in diag: cols['Pointing chance'] = fmt('Pointing chance', 3)
+    if 'Pointing mask off' in diag: cols['Pointing, TIR mask off'] = fmt('Pointing mask off', 3)
+    if 'TIR range' in diag: cols['TIR mask range (logits)'] = fmt('TIR range', 1)
     for c in ('cos img', 'cos txt'):
         if c in diag: cols[c] = fmt(c, 4)
     for c in ('Mem F1', 'Dec AUC'):
@@ -384,6 +387,9 @@ def ablation_table(study_dir, paper=None, out_dir=None) -> tuple:
                                         'chance = the probability that a random report does (08_metrics).')
     if 'Pointing chance_mean' in agg: notes.append('Pointing chance: share of visual tokens inside the finding mask, averaged like the score; '
                                                    'its 95% CI resamples whole reports.')
+    if 'Pointing mask off_mean' in agg: notes.append('Pointing, TIR mask off: the same weights and generated words, attention without '
+                                                     'the TIR mask (runs selected with it on); TIR mask range: max - min of the mask '
+                                                     'bias within a row, in logits (05_tir).')
     if 'cos img_mean' in agg: notes.append('cos img / cos txt: mean pairwise cosine of the pooled global features on the test split '
                                            '(near 1: collapsed onto one direction).')
     if 'Mem F1_mean' in agg: notes.append('Mem F1 / Dec AUC: where the findings are lost, mean over the findings - F1 of a linear probe '
@@ -509,8 +515,11 @@ def study_summary(runs, agg, study_dir=None, k: float = NOISE_K) -> str:
         if 'e' not in mean or g(v, 'Pointing') != g(v, 'Pointing'): continue
         x = next((x for x in diffs if x['metric'] == 'Pointing' and {x['a'], x['b']} == {'e', v}), None)
         verdict = {None: 'cannot be judged (fewer than 2 seeds with a value)', True: 'larger than seed noise', False: 'within seed noise'}[x['larger'] if x else None]
+        off = '' if g(v, 'Pointing mask off') != g(v, 'Pointing mask off') else (
+            f"; the same weights and words with the mask switched off: {g(v, 'Pointing mask off'):.3f}, the mask's range within "
+            f"a row {g(v, 'TIR range'):.1f} logits, the same for every image")
         lines.append(f"- Does TIR move the pointing game? {label(v)} {g(v, 'Pointing'):.3f} vs (e) {g('e', 'Pointing'):.3f} "
-                     f"(chance {g(v, 'Pointing chance'):.3f}): {verdict}")
+                     f"(chance {g(v, 'Pointing chance'):.3f}): {verdict}{off}")
     if any(g(v, 'cos img') == g(v, 'cos img') for v in mean):
         lines.append('- Mean pairwise cosine of the pooled global features (image / text; above 0.99 = collapsed): ' +
                      '; '.join(f"{label(v)} {g(v, 'cos img'):.4f} / {g(v, 'cos txt'):.4f}" +

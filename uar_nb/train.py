@@ -664,9 +664,16 @@ def evaluate_test(cfg: Config, run: RunFolder, prep: PreparedData, device, use_m
         out['ce'] = metrics.toy_ce(reports, labels, toydata.FINDINGS, toydata.label_report)
         out['greedy']['ce'] = metrics.toy_ce(greedy, labels, toydata.FINDINGS, toydata.label_report)
         out['finding_retrieval'] = metrics.finding_retrieval(img, txt, metrics.finding_sets(labels, ids, toydata.FINDINGS))
-        items = pointing_items(model, loader, reports, cfg, use_mask, quiet)
-        scored = [metrics.pointing_score(it['attn'], it['words'], it['masks'], toydata.FINDING_WORDS, cfg.data.n_views,
-                                         model.visual_grid) for it in items]
-        out['pointing'] = {**metrics.pointing_game(scored), **metrics.pointing_interval(scored)}
+        def pointing(mask: bool) -> dict:
+            scored = [metrics.pointing_score(it['attn'], it['words'], it['masks'], toydata.FINDING_WORDS, cfg.data.n_views,
+                                             model.visual_grid) for it in pointing_items(model, loader, reports, cfg, mask, quiet)]
+            return {**metrics.pointing_game(scored), **metrics.pointing_interval(scored)}
+        out['pointing'] = pointing(use_mask)
+        if use_mask:   # TIR: the same weights and words with the mask switched off, and how far the mask can move a row
+            out['pointing_mask_off'] = pointing(False)
+            span = model.tir.logit_range(cfg.model.d_model // cfg.model.n_heads)
+            out['tir_mask'] = {'logit_range_mean': float(span.mean()), 'logit_range_max': float(span.max()),
+                               'what': 'per word position, max - min of k*sigmoid(M) within its row / sqrt(d_head): what '
+                                       'the mask adds to where that position looks, the same for every image (05_tir)'}
         out['finding_diagnostics'] = finding_diagnostics(model, cfg, prep, loader, labels, use_mask, quiet)
     return out
