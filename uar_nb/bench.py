@@ -107,7 +107,7 @@ def time_training(model, batch: dict, cfg: Config, device, warmup: int = 2, step
     from uar_nb.train import train_one_epoch, make_optimizer, make_scheduler, plan_stages
     device = torch.device(device)
     stage = plan_stages(cfg)[-1]
-    opt = make_optimizer(model, cfg)                            # fused AdamW (CUDA; the CPU from torch 2.4)
+    opt = make_optimizer(model, cfg)                            # fused AdamW where torch has the kernel
     sched = make_scheduler(opt, cfg, warmup + steps)
     fwd = torch.compile(model) if compile else model
     if warmup: train_one_epoch(fwd, [batch] * warmup, opt, sched, stage, cfg, device)
@@ -116,7 +116,8 @@ def time_training(model, batch: dict, cfg: Config, device, warmup: int = 2, step
     B = batch['input_ids'].shape[0]
     if not math.isfinite(losses['loss']): raise RuntimeError(f'non-finite training loss in the benchmark: {losses}')
     return dict(train_samples_per_s=round(B * steps / t.seconds, 2), train_step_ms=round(1000 * t.seconds / steps, 2),
-                train_peak_mb=peak_memory_mb(device), stage=stage.name, use_mask=stage.use_mask)
+                train_peak_mb=peak_memory_mb(device), stage=stage.name, use_mask=stage.use_mask,
+                fused_adamw=bool(opt.defaults.get('fused')))                # what ran, not what the device suggests
 
 # %% ../nbs/12_bench.ipynb #c577f283
 @contextlib.contextmanager
@@ -266,7 +267,7 @@ def run_bench(device: str = 'cpu', variants=('UAR', 'BASE'), batch_sizes=(16, 64
     report = dict(
         environment=environment(dev),
         settings=dict(preset=preset, variants=list(variants), batch_sizes=list(batch_sizes), quick=quick, compile=compile,
-                      warmup_steps=warmup, timed_steps=steps, decode_reps=reps, amp_bf16=cuda, fused_adamw=cuda,
+                      warmup_steps=warmup, timed_steps=steps, decode_reps=reps, amp_bf16=cuda,
                       inputs=dict(IU_SHAPE, report_tokens=IU_SHAPE['report_len'], visual_tokens_per_view=(IU_SHAPE['image_size'] // 8) ** 2),
                       weights='random: the BASE ResNet (ResNet-101 shape for iu_xray) and the dVAE are randomly initialised '
                               '(no downloads); speed does not depend on weight values',
