@@ -19,7 +19,7 @@ from .metrics import r2gen_text
 # %% auto #0
 __all__ = ['finish', 'read_jsonl', 'plot_losses', 'run_config', 'study_entries', 'load_views', 'show_samples', 'load_run',
            'pick_study', 'finding_words', 'study_batch', 'word_maps', 'attention_overlay', 'resize_mask',
-           'split_features', 'retrieval_examples', 'similarity_heatmaps', 'basis_gram', 'study_runs',
+           'split_features', 'retrieval_examples', 'similarity_heatmaps', 'basis_gram', 'study_runs', 'attention_rows',
            'alignment_figures']
 
 # %% ../nbs/10_viz.ipynb #82faf1ba
@@ -297,6 +297,22 @@ def study_runs(study_dir) -> dict:
     return {v: found[v][1] for v in order if v in found}
 
 
+def attention_rows(models: dict) -> dict:
+    """Rows of a study's attention figure, label -> (model, use_mask): the TIR run (two-stage first) with its mask on and
+    the same weights with the mask off - does the mask or the image decide where a word looks? - then a run without TIR
+    ((e), else (d), (a), BASE)."""
+    with_tir = next((v for v in models if models[v].tir is not None and models[v].cfg.train.two_stage), None) or \
+               next((v for v in models if models[v].tir is not None), None)
+    without = next((v for v in ['e', 'd', 'a', 'BASE'] if v in models), None) or \
+              next((v for v in models if models[v].tir is None), None)
+    rows = {}
+    if with_tir is not None:
+        rows[f'{with_tir} (TIR mask on)'] = (models[with_tir], True)
+        rows[f'{with_tir} (same weights, mask off)'] = (models[with_tir], False)
+    if without is not None: rows[f'{without} (no TIR)'] = (models[without], False)
+    return rows
+
+
 def alignment_figures(study_dir, out_dir=None, words=None, n_similar: int = 8, n_retrieval: int = 50,
                       k: int = 3, device: str = 'cpu') -> dict:
     "Write attention.png, retrieval.png, similarity.png and basis_gram.png for a study; returns name -> path (or reason)."
@@ -309,12 +325,6 @@ def alignment_figures(study_dir, out_dir=None, words=None, n_similar: int = 8, n
     any_model = next(iter(models.values()))
     entries = study_entries(any_model.cfg, 'test')
     written = {}
-    with_tir = next((v for v in models if models[v].tir is not None and models[v].cfg.train.two_stage), None) or \
-               next((v for v in models if models[v].tir is not None), None)
-    without = next((v for v in ['e', 'd', 'a', 'BASE'] if v in models), None) or \
-              next((v for v in models if models[v].tir is None), None)
-    pair = {f'{v} ({"TIR mask on" if models[v].tir is not None else "no TIR"})': (models[v], models[v].tir is not None)
-            for v in [with_tir, without] if v is not None}
     labels = masks = None
     if any_model.cfg.data.dataset == 'toy':
         try: labels = toydata.load_labels(any_model.cfg.data.data_dir)
@@ -325,7 +335,7 @@ def alignment_figures(study_dir, out_dir=None, words=None, n_similar: int = 8, n
         except FileNotFoundError: masks = None
     words = words or finding_words(entry['report'], (labels or {}).get(entry['id']))
     figs = {}
-    figs['attention'] = lambda p: attention_overlay(pair, entry, words, save=p, masks=masks)
+    figs['attention'] = lambda p: attention_overlay(attention_rows(models), entry, words, save=p, masks=masks)
     figs['retrieval'] = lambda p: retrieval_examples(models, entries[:n_retrieval], query=entries.index(entry) if entries.index(entry) < n_retrieval else 0, k=k, save=p)
     figs['similarity'] = lambda p: similarity_heatmaps(models, entries[:n_similar], save=p)
     cra = next((v for v in ['UAR', *models] if v in models and models[v].cra is not None), None)
