@@ -215,8 +215,8 @@ METRICS = {   # table column -> where it lives in metrics.json
     # where the findings are lost: a linear probe of the visual memory vs the decoder's contrast AUC (mean over findings)
     'Mem F1': ('finding_diagnostics', 'memory_probe', 'mean'), 'Dec AUC': ('finding_diagnostics', 'decoder_auc', 'mean'),
 }
-DIAGNOSTICS = ('Distinct', 'CE F1 greedy', 'B4 greedy', 'FR@1', 'FR@1 lo', 'FR@1 hi', 'FR@1 chance', 'Pointing lo',
-               'Pointing hi', 'Pointing chance', 'Pointing mask off', 'TIR range', 'cos img', 'cos txt', 'Mem F1', 'Dec AUC')   # METRICS shown in the second table
+DIAGNOSTICS = ('Distinct', 'CE F1 greedy', 'B4 greedy', 'FR@1', 'FR@1 lo', 'FR@1 hi', 'FR@1 chance', 'Pointing lo',   # METRICS
+               'Pointing hi', 'Pointing chance', 'Pointing mask off', 'TIR range', 'cos img', 'cos txt', 'Mem F1', 'Dec AUC')  # table 2
 
 
 def _get(d, keys):

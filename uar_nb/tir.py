@@ -44,7 +44,7 @@ class TIRMask(nn.Module):
     def logit_range(self, d_head: int) -> Tensor:
         """Per word position: max - min of its row of the bias, in the units the attention sees (/ sqrt(d_head)).
         Softmax ignores a row's constant, so this range is all the mask can do to where word t looks: 0 at init."""
-        b = self.bias(torch.arange(self.max_len), self.n_visual) / math.sqrt(d_head)
+        b = self.bias(torch.arange(self.max_len, device=self.M.device), self.n_visual) / math.sqrt(d_head)
         return b.max(1).values - b.min(1).values
 
     def extra_repr(self) -> str: return f'max_len={self.max_len}, n_visual={self.n_visual}, k={self.k}'
