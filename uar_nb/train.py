@@ -658,6 +658,11 @@ def evaluate_test(cfg: Config, run: RunFolder, prep: PreparedData, device, use_m
     r = metrics.retrieval_metrics(img, txt)
     out['retrieval'] = {k: v for k, v in r.items() if k != 'ranks'}
     out['feature_cosine'] = {'image': metrics.mean_pairwise_cosine(img), 'text': metrics.mean_pairwise_cosine(txt)}
+    if use_mask:   # TIR: how far the mask can move where a word position looks - the same for every image (05_tir)
+        span = model.tir.logit_range(cfg.model.d_model // cfg.model.n_heads)
+        out['tir_mask'] = {'logit_range_mean': float(span.mean()), 'logit_range_max': float(span.max()),
+                           'what': 'per word position (all max_len rows), max - min of k*sigmoid(M) within its row '
+                                   '/ sqrt(d_head)'}
     if cfg.data.dataset == 'toy':
         from uar_nb import toydata
         labels = toydata.load_labels(cfg.data.data_dir)
@@ -669,11 +674,6 @@ def evaluate_test(cfg: Config, run: RunFolder, prep: PreparedData, device, use_m
                                              model.visual_grid) for it in pointing_items(model, loader, reports, cfg, mask, quiet)]
             return {**metrics.pointing_game(scored), **metrics.pointing_interval(scored)}
         out['pointing'] = pointing(use_mask)
-        if use_mask:   # TIR: the same weights and words with the mask switched off, and how far the mask can move a row
-            out['pointing_mask_off'] = pointing(False)
-            span = model.tir.logit_range(cfg.model.d_model // cfg.model.n_heads)
-            out['tir_mask'] = {'logit_range_mean': float(span.mean()), 'logit_range_max': float(span.max()),
-                               'what': 'per word position, max - min of k*sigmoid(M) within its row / sqrt(d_head): what '
-                                       'the mask adds to where that position looks, the same for every image (05_tir)'}
+        if use_mask: out['pointing_mask_off'] = pointing(False)   # TIR: the same weights and words without the mask
         out['finding_diagnostics'] = finding_diagnostics(model, cfg, prep, loader, labels, use_mask, quiet)
     return out
