@@ -16,8 +16,8 @@ def _print_json(obj) -> None: print(json.dumps(obj, indent=2, default=str))
 
 
 def cmd_toy(a):
-    from uar_nb.toydata import generate_dataset
-    summary = generate_dataset(a.out, n=a.n, seed=a.seed, progress=not a.quiet)
+    from uar_nb.toydata import generate_dataset, DEFAULT_N
+    summary = generate_dataset(a.out, n=DEFAULT_N if a.n is None else a.n, seed=a.seed, progress=not a.quiet)
     _print_json(summary)
 
 
@@ -133,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser('toy', help='generate the embedded synthetic two-view chest X-ray dataset (R2Gen layout)',
                        description='Write annotation.json, images/<id>/{0,1}.png, masks/ and labels.json. Same seed -> identical files.')
     s.add_argument('--out', required=True, type=Path, help='output folder (created)')
-    s.add_argument('--n', type=int, default=1000, help='number of studies (default 1000: 700 train / 100 val / 200 test)')
+    s.add_argument('--n', type=int, default=None, help='number of studies, split 70/10/20%% train/val/test (default 2,000 = '
+                   'toydata.DEFAULT_N: the main job\'s dataset, which make study then accepts)')
     s.add_argument('--seed', type=int, default=0, help='generator seed (default 0)')
     s.add_argument('--quiet', action='store_true', help='no progress bar')
     s.set_defaults(fn=cmd_toy)

@@ -635,10 +635,10 @@ def describe_changed(study: Study, study_dir, changed: dict) -> str:
 def ensure_toy_data(study: Study, quiet: bool = False) -> Path:
     """The study's data folder. With `toy_data`, a folder holding no dataset gets one (`uar toy --n --seed`), and one
     holding a dataset made with other settings or another generator version is refused, naming both."""
-    from uar_nb.toydata import generate_dataset, GENERATOR_VERSION
+    from uar_nb.toydata import generate_dataset, GENERATOR_VERSION, DEFAULT_N
     data = Path(study.data_dir).expanduser().resolve()
     if not study.toy_data: return data
-    want = {'generator': GENERATOR_VERSION, 'n': 1000, 'seed': 0, **study.toy_data}
+    want = {'generator': GENERATOR_VERSION, 'n': DEFAULT_N, 'seed': 0, **study.toy_data}
     meta = data / 'dataset.json'
     if not meta.exists():
         if not quiet: print(f"study {study.name}: generating {want['n']} synthetic studies into {data} (seed {want['seed']})")

@@ -11,13 +11,15 @@ import numpy as np
 from PIL import Image
 
 # %% auto #0
-__all__ = ['GENERATOR_VERSION', 'IMAGE_SIZE', 'VIEWS', 'FINDINGS', 'LOBES', 'SIZES', 'FINDING_WORDS', 'FINDING_CONTRASTS',
-           'FINDING_COLORS', 'study_rng', 'sample_patient', 'sample_findings', 'render_frontal', 'render_lateral',
-           'film', 'write_report', 'label_report', 'ToyStudy', 'study_id', 'make_study', 'anatomy_steps',
-           'check_out_dir', 'split_sizes', 'generate_dataset', 'load_masks', 'load_labels', 'show_studies']
+__all__ = ['GENERATOR_VERSION', 'DEFAULT_N', 'IMAGE_SIZE', 'VIEWS', 'FINDINGS', 'LOBES', 'SIZES', 'FINDING_WORDS',
+           'FINDING_CONTRASTS', 'FINDING_COLORS', 'study_rng', 'sample_patient', 'sample_findings', 'render_frontal',
+           'render_lateral', 'film', 'write_report', 'label_report', 'ToyStudy', 'study_id', 'make_study',
+           'anatomy_steps', 'check_out_dir', 'split_sizes', 'generate_dataset', 'load_masks', 'load_labels',
+           'show_studies']
 
 # %% ../nbs/02_toydata.ipynb #2a6128be
 GENERATOR_VERSION = 'uar-toydata-1'
+DEFAULT_N = 2000                     # studies of `uar toy` and of the main job (1,400 train / 200 val / 400 test)
 IMAGE_SIZE = 128                     # rendered side in pixels (the data config resizes later)
 VIEWS = ('frontal', 'lateral')       # image_path[0], image_path[1]
 FINDINGS = ['cardiomegaly', 'effusion', 'consolidation', 'nodule', 'pneumothorax', 'atelectasis']
@@ -610,7 +612,7 @@ def _write_study(args) -> tuple[str, str, dict]:
     return s.id, s.report, s.labels
 
 
-def generate_dataset(out_dir, n: int = 1000, seed: int = 0, split=(0.7, 0.1, 0.2), progress: bool = True, jobs: int = 1) -> dict:
+def generate_dataset(out_dir, n: int = DEFAULT_N, seed: int = 0, split=(0.7, 0.1, 0.2), progress: bool = True, jobs: int = 1) -> dict:
     """Write `n` synthetic two-view studies to `out_dir` in the R2Gen layout; return a summary (prints nothing but tqdm).
     `jobs` > 1 renders in that many processes: every study has its own random stream, so the files are the same."""
     if int(n) < 1: raise ValueError(f'n={n!r}: the number of studies must be at least 1')
