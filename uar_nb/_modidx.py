@@ -570,6 +570,8 @@ d = { 'settings': { 'branch': 'main',
                             'uar_nb.viz.similarity_heatmaps': ('viz.html#similarity_heatmaps', 'uar_nb/viz.py'),
                             'uar_nb.viz.split_features': ('viz.html#split_features', 'uar_nb/viz.py'),
                             'uar_nb.viz.study_batch': ('viz.html#study_batch', 'uar_nb/viz.py'),
+                            'uar_nb.viz.study_curves': ('viz.html#study_curves', 'uar_nb/viz.py'),
                             'uar_nb.viz.study_entries': ('viz.html#study_entries', 'uar_nb/viz.py'),
                             'uar_nb.viz.study_runs': ('viz.html#study_runs', 'uar_nb/viz.py'),
+                            'uar_nb.viz.study_seed_runs': ('viz.html#study_seed_runs', 'uar_nb/viz.py'),
                             'uar_nb.viz.word_maps': ('viz.html#word_maps', 'uar_nb/viz.py')}}}

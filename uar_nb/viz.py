@@ -17,10 +17,10 @@ from .config import Config
 from .metrics import r2gen_text
 
 # %% auto #0
-__all__ = ['finish', 'read_jsonl', 'plot_losses', 'run_config', 'study_entries', 'load_views', 'show_samples', 'load_run',
-           'pick_study', 'finding_words', 'study_batch', 'word_maps', 'attention_overlay', 'resize_mask',
-           'split_features', 'retrieval_examples', 'similarity_heatmaps', 'basis_gram', 'study_runs', 'attention_rows',
-           'alignment_figures']
+__all__ = ['finish', 'read_jsonl', 'plot_losses', 'study_seed_runs', 'study_curves', 'run_config', 'study_entries', 'load_views',
+           'show_samples', 'load_run', 'pick_study', 'finding_words', 'study_batch', 'word_maps', 'attention_overlay',
+           'resize_mask', 'split_features', 'retrieval_examples', 'similarity_heatmaps', 'basis_gram', 'study_runs',
+           'attention_rows', 'alignment_figures']
 
 # %% ../nbs/10_viz.ipynb #82faf1ba
 def finish(fig, save=None, dpi: int = 90):
@@ -56,6 +56,43 @@ def plot_losses(run_dir, metrics=('val_BLEU_4', 'val_CIDEr'), save=None):
         ax.set_xlabel('epoch (across stages)'); ax.legend(fontsize=8); ax.grid(alpha=0.3)
     a.set_title('training losses (Eq. 13 terms)'); b.set_title('validation (model selection)')
     fig.suptitle(f'{Path(run_dir).name}: ' + ' -> '.join(dict.fromkeys(stages)), fontsize=10)
+    return finish(fig, save)
+
+# %% ../nbs/10_viz.ipynb #33481f82
+def study_seed_runs(study_dir) -> dict:
+    "variant -> [(seed, run folder), ...] of every complete run of a study, variants in the order of config.VARIANTS."
+    from uar_nb.config import VARIANTS
+    from uar_nb.train import RunFolder
+    found = {}
+    for rj in sorted(Path(study_dir).glob('runs/*/run/run.json')):
+        if not RunFolder(rj.parent).is_complete(): continue
+        info = json.loads(rj.read_text())
+        found.setdefault(info.get('variant'), []).append((info.get('seed', 0), rj.parent))
+    if not found: raise FileNotFoundError(f'{study_dir}: no complete run (runs/*/run/run.json): is it a study folder (uar study)?')
+    order = list(VARIANTS) + sorted(set(found) - set(VARIANTS))
+    return {v: sorted(found[v]) for v in order if v in found}
+
+
+def study_curves(study_dir, metric: str = 'val_CE_F1', save=None):
+    """Validation `metric` per epoch (counted across stages) of every complete run of a study: a panel per variant, a line
+    per seed, the stage boundary dashed, a star at the checkpoint the run reports (`selected` in metrics.json)."""
+    runs = study_seed_runs(study_dir)
+    fig, axes = plt.subplots(1, len(runs), figsize=(2.6 * len(runs) + 0.6, 2.8), sharey=True, squeeze=False)
+    for ax, (variant, seeds) in zip(axes[0], runs.items()):
+        for k, (seed, run) in enumerate(seeds):
+            rows = read_jsonl(run / 'log.jsonl')
+            pts = [(i + 1, r[metric]) for i, r in enumerate(rows) if metric in r]
+            if not pts: raise KeyError(f'{run}/log.jsonl has no {metric!r}; its validation keys: '
+                                       f"{sorted({k for r in rows for k in r if k.startswith('val_')})}")
+            ax.plot(*zip(*pts), marker='.', color=f'C{k}', label=f'seed {seed}')
+            sel = json.loads((run / 'metrics.json').read_text()).get('selected', {})
+            hit = [i + 1 for i, r in enumerate(rows) if (r.get('stage'), r.get('epoch')) == (sel.get('stage'), sel.get('epoch'))]
+            if hit and metric in rows[hit[0] - 1]: ax.plot(hit[0], rows[hit[0] - 1][metric], '*', ms=11, color=f'C{k}', mec='k', mew=0.5)
+            stages = [r['stage'] for r in rows]
+            for i in range(1, len(stages)):
+                if stages[i] != stages[i - 1] and k == 0: ax.axvline(i + 0.5, color='gray', lw=0.8, ls='--')
+        ax.set_title(f'({variant})' if len(variant) == 1 else variant, fontsize=9); ax.set_xlabel('epoch'); ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel(metric.replace('val_', 'val ')); axes[0, -1].legend(fontsize=7)
     return finish(fig, save)
 
 # %% ../nbs/10_viz.ipynb #e6c3e6d7
