@@ -68,7 +68,6 @@ def study_seed_runs(study_dir) -> dict:
         if not RunFolder(rj.parent).is_complete(): continue
         info = json.loads(rj.read_text())
         found.setdefault(info.get('variant'), []).append((info.get('seed', 0), rj.parent))
-    if not found: raise FileNotFoundError(f'{study_dir}: no complete run (runs/*/run/run.json): is it a study folder (uar study)?')
     order = list(VARIANTS) + sorted(set(found) - set(VARIANTS))
     return {v: sorted(found[v]) for v in order if v in found}
 
@@ -77,6 +76,7 @@ def study_curves(study_dir, metric: str = 'val_CE_F1', save=None):
     """Validation `metric` per epoch (counted across stages) of every complete run of a study: a panel per variant, a line
     per seed, the stage boundary dashed, a star at the checkpoint the run reports (`selected` in metrics.json)."""
     runs = study_seed_runs(study_dir)
+    if not runs: raise FileNotFoundError(f'{study_dir}: no complete run (runs/*/run/run.json): is it a study folder (uar study)?')
     fig, axes = plt.subplots(1, len(runs), figsize=(2.6 * len(runs) + 0.6, 2.8), sharey=True, squeeze=False)
     for ax, (variant, seeds) in zip(axes[0], runs.items()):
         for k, (seed, run) in enumerate(seeds):
@@ -322,16 +322,7 @@ def basis_gram(model, n: int = 64, save=None):
 # %% ../nbs/10_viz.ipynb #57b6bda2
 def study_runs(study_dir) -> dict:
     "variant -> run folder of its lowest complete seed, in the order of config.VARIANTS (then any others)."
-    from uar_nb.config import VARIANTS
-    from uar_nb.train import RunFolder
-    found = {}
-    for rj in sorted(Path(study_dir).glob('runs/*/run/run.json')):
-        if not RunFolder(rj.parent).is_complete(): continue
-        info = json.loads(rj.read_text())
-        v, s = info.get('variant'), info.get('seed', 0)
-        if v not in found or s < found[v][0]: found[v] = (s, rj.parent)
-    order = list(VARIANTS) + sorted(set(found) - set(VARIANTS))
-    return {v: found[v][1] for v in order if v in found}
+    return {v: seeds[0][1] for v, seeds in study_seed_runs(study_dir).items()}
 
 
 def attention_rows(models: dict) -> dict:
