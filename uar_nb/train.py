@@ -567,8 +567,9 @@ def global_features(model, loader, quiet=True) -> tuple:
 
 
 @torch.no_grad()
-def pointing_items(model, loader, reports: dict, cfg: Config, use_mask: bool, quiet=True) -> list:
-    "For each generated test report: its words, the head- and layer-averaged text-to-image attention, the GT masks."
+def pointing_items(model, loader, reports: dict, cfg: Config, use_mask: bool, quiet=True, mask_off: bool = False) -> list:
+    """For each generated test report: its words, the head- and layer-averaged text-to-image attention, the GT masks.
+    `mask_off`: also `attn_mask_off`, the same words' attention without the TIR mask (one pass over the data for both)."""
     from uar_nb import toydata
     model.eval(); items = []
     dev = next(model.parameters()).device
@@ -580,11 +581,13 @@ def pointing_items(model, loader, reports: dict, cfg: Config, use_mask: bool, qu
         b = to_device({**batch, 'input_ids': ids, 'attention_mask': ids != 0}, dev)
         b['attention_mask'][:, 0] = True
         maps = model.attention_map(b, use_mask=use_mask).cpu()  # (B, T, L)
+        off = model.attention_map(b, use_mask=False).cpu() if mask_off else None
         for r, i in enumerate(batch['ids']):
             words = reports[i].split()
             # position t of the decoder input predicts word t (input = BOS + words)
             items.append({'id': i, 'words': words, 'attn': maps[r, :len(words)].numpy(),
                           'masks': toydata.load_masks(cfg.data.data_dir, i)})
+            if mask_off: items[-1]['attn_mask_off'] = off[r, :len(words)].numpy()
     return items
 
 
@@ -669,11 +672,12 @@ def evaluate_test(cfg: Config, run: RunFolder, prep: PreparedData, device, use_m
         out['ce'] = metrics.toy_ce(reports, labels, toydata.FINDINGS, toydata.label_report)
         out['greedy']['ce'] = metrics.toy_ce(greedy, labels, toydata.FINDINGS, toydata.label_report)
         out['finding_retrieval'] = metrics.finding_retrieval(img, txt, metrics.finding_sets(labels, ids, toydata.FINDINGS))
-        def pointing(mask: bool) -> dict:
-            scored = [metrics.pointing_score(it['attn'], it['words'], it['masks'], toydata.FINDING_WORDS, cfg.data.n_views,
-                                             model.visual_grid) for it in pointing_items(model, loader, reports, cfg, mask, quiet)]
+        items = pointing_items(model, loader, reports, cfg, use_mask, quiet, mask_off=use_mask)
+        def pointing(attn: str) -> dict:
+            scored = [metrics.pointing_score(it[attn], it['words'], it['masks'], toydata.FINDING_WORDS, cfg.data.n_views,
+                                             model.visual_grid) for it in items]
             return {**metrics.pointing_game(scored), **metrics.pointing_interval(scored)}
-        out['pointing'] = pointing(use_mask)
-        if use_mask: out['pointing_mask_off'] = pointing(False)   # TIR: the same weights and words without the mask
+        out['pointing'] = pointing('attn')
+        if use_mask: out['pointing_mask_off'] = pointing('attn_mask_off')   # TIR: the same weights and words without the mask
         out['finding_diagnostics'] = finding_diagnostics(model, cfg, prep, loader, labels, use_mask, quiet)
     return out
