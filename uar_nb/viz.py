@@ -83,7 +83,7 @@ def study_curves(study_dir, metric: str = 'val_CE_F1', save=None):
             rows = read_jsonl(run / 'log.jsonl')
             pts = [(i + 1, r[metric]) for i, r in enumerate(rows) if metric in r]
             if not pts: raise KeyError(f'{run}/log.jsonl has no {metric!r}; its validation keys: '
-                                       f"{sorted({k for r in rows for k in r if k.startswith('val_')})}")
+                                       f"{sorted({key for r in rows for key in r if key.startswith('val_')})}")
             ax.plot(*zip(*pts), marker='.', color=f'C{k}', label=f'seed {seed}')
             sel = json.loads((run / 'metrics.json').read_text()).get('selected', {})
             hit = [i + 1 for i, r in enumerate(rows) if (r.get('stage'), r.get('epoch')) == (sel.get('stage'), sel.get('epoch'))]
