@@ -178,7 +178,7 @@ _SIZE_NEG = _alt([r'not', r'no', r'without'])
 _VERB = _alt([r'is', r'are', r'appears?', r'remains?'])
 
 def size_status(clause: str, start: int, end: int, observation: str) -> int | None:
-    "Label of an anatomy mention clause[start:end] from its size qualifier; None when there is none."
+    "Label of an anatomy mention clause[start:end] from its size qualifier; None when there is none (BARE_MENTION: judged as a finding)."
     c = clause
     lo = max(0, start - 40, c.rfind(',', 0, start) + 1)          # before: the same phrase (no comma between)
     after = c[end:].split(',')[0]
@@ -420,10 +420,10 @@ def agreement(ours: Mapping[str, Mapping], reference: Mapping[str, Mapping], ids
 # %% ../nbs/08a_labeler.ipynb #2a199e6b
 IU_DIR = Path('data/iu_xray')
 DEVELOPMENT = ('Phrase lists revised by reading the disagreements on the train reports; val reports scored with the lists '
-               'frozen (val figures are the honest estimate), with one exception: "the mediastinum is shifted" is no '
-               'Enlarged Cardiomediastinum mention (the verb form of the "mediastinal shift" rule) was added after reading '
-               "val's disagreements; it changes one val report and no train report (without it: val Enlarged "
-               'Cardiomediastinum F1 0.40, train+val 0.756). Test labels are not part of the kit.')
+               'frozen (val figures are the honest estimate), with one exception: the rule that "the mediastinum is '
+               'shifted" is no Enlarged Cardiomediastinum mention (the verb form of the "mediastinal shift" rule) was '
+               "added after reading val's disagreements; it changes one val report and no train report (without it: "
+               'val Enlarged Cardiomediastinum F1 0.40, train+val 0.756). Test labels are not part of the kit.')
 LOOKALIKES_NOTE = ("splits: CheXpert's substring look-alikes (LOOKALIKES: endplate, platelike, lung lines, B-lines as Support "
                    "Devices) counted, as CheXbert does; without_lookalikes: positive F1 with them off (label_report(..., lookalikes=False))")
 
