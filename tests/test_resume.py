@@ -53,3 +53,29 @@ def test_killed_run_resumes_to_identical_metrics(toy, tmp_path):
     ref = [json.loads(l) for l in (full / 'log.jsonl').read_text().splitlines()]
     strip = lambda rs: [{k: v for k, v in r.items() if k != 'seconds'} for r in rs]
     assert strip(rows) == strip(ref)
+
+
+def test_kill_between_stage2_best_and_last_resumes_from_the_stage1_best(toy, tmp_path, monkeypatch):
+    """Stage 2 starts from the stage-1 best. Its first validated epoch overwrites `best` a moment before `last` is
+    written; a kill in that moment must not make the resumed stage 2 start from the stage-2 weights instead."""
+    monkeypatch.setenv('HF_HUB_OFFLINE', '1')
+    import uar_nb.train as T
+    from uar_nb.config import get_config
+    cfg = get_config('toy', variant='UAR', overrides=SETTINGS + ['train.val_every=1', f'data.data_dir={toy}'])   # stage 2 validates its first epoch
+    expected = T.train(cfg, tmp_path / 'full', quiet=True)
+
+    killed, real_save = tmp_path / 'killed', T.save_checkpoint
+    def save_then_die(model, path, trainer_state=None):
+        real_save(model, path, trainer_state)
+        log = killed / 'log.jsonl'
+        if Path(path).name == 'best' and log.exists() and len(log.read_text().splitlines()) == cfg.train.stage1_epochs:
+            raise KeyboardInterrupt   # killed right after stage 2's first best, before its `last`
+    monkeypatch.setattr(T, 'save_checkpoint', save_then_die)
+    with pytest.raises(KeyboardInterrupt): T.train(cfg, killed, quiet=True)
+    monkeypatch.setattr(T, 'save_checkpoint', real_save)
+    assert len((killed / 'log.jsonl').read_text().splitlines()) == cfg.train.stage1_epochs
+    got = T.train(cfg, killed, resume=True, quiet=True)
+    assert got['test'] == expected['test']
+    assert got['selected'] == expected['selected']
+    rows = lambda run: [{k: v for k, v in json.loads(l).items() if k != 'seconds'} for l in (run / 'log.jsonl').read_text().splitlines()]
+    assert rows(killed) == rows(tmp_path / 'full')   # the same losses epoch by epoch: stage 2 began from the same weights

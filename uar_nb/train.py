@@ -508,7 +508,7 @@ def _train(cfg: Config, run: RunFolder, resume: bool, device, rank: int, world: 
     opt = sched = None
     for si, stage in enumerate(stages):
         if si < state['stage_index']: continue
-        continuing = resume_at is not None and resume_at[0] == si and resume_at[1] > 0
+        continuing = resume_at is not None and resume_at[0] == si   # `last` holds this stage's weights, optimizer and RNG
         if si > 0 and not continuing:
             if run.best.exists(): _barrier(world); _load_weights(model, run.best, device)  # stage 2 starts from the stage-1 best
             if within_stage2: state['best'] = None     # the reported model is selected among stage-2 epochs only
@@ -517,6 +517,9 @@ def _train(cfg: Config, run: RunFolder, resume: bool, device, rank: int, world: 
             sched = make_scheduler(opt, cfg, n_batches * (sum(s.epochs for s in stages) if one_optimizer else stage.epochs))
         if continuing:
             opt.load_state_dict(saved['optimizer']); sched.load_state_dict(saved['scheduler']); _set_rng_state(saved['rng'])
+        elif si > 0 and main:   # the stage's start is `last` before its first epoch can overwrite `best` (a resume starts here)
+            save_checkpoint(model, run.last, {'state': state, 'optimizer': opt.state_dict(), 'scheduler': sched.state_dict(),
+                                              'rng': _rng_state()})
         bar = tqdm(range(state['epoch'], stage.epochs), desc=f'{cfg.variant} {stage.name}', disable=quiet,
                    initial=state['epoch'], total=stage.epochs)
         for epoch in bar:
