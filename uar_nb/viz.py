@@ -17,10 +17,10 @@ from .config import Config
 from .metrics import r2gen_text
 
 # %% auto #0
-__all__ = ['finish', 'read_jsonl', 'plot_losses', 'study_seed_runs', 'study_curves', 'run_config', 'study_entries', 'load_views',
-           'show_samples', 'load_run', 'pick_study', 'finding_words', 'study_batch', 'word_maps', 'attention_overlay',
-           'resize_mask', 'split_features', 'retrieval_examples', 'similarity_heatmaps', 'basis_gram', 'study_runs',
-           'attention_rows', 'alignment_figures']
+__all__ = ['finish', 'read_jsonl', 'selected_position', 'run_name', 'plot_losses', 'study_seed_runs', 'study_curves',
+           'run_config', 'study_entries', 'load_views', 'show_samples', 'load_run', 'pick_study', 'finding_words',
+           'study_batch', 'word_maps', 'attention_overlay', 'resize_mask', 'split_features', 'retrieval_examples',
+           'similarity_heatmaps', 'basis_gram', 'study_runs', 'attention_rows', 'alignment_figures']
 
 # %% ../nbs/10_viz.ipynb #82faf1ba
 def finish(fig, save=None, dpi: int = 90):
@@ -40,22 +40,39 @@ def read_jsonl(path) -> list[dict]:
     return [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
 
 
+def selected_position(run_dir, rows: list[dict]) -> int | None:
+    "1-based row of log.jsonl (epochs counted across stages) of the checkpoint the run reports (`selected` in metrics.json)."
+    p = Path(run_dir) / 'metrics.json'
+    sel = (json.loads(p.read_text()).get('selected') or {}) if p.exists() else {}
+    hit = [i + 1 for i, r in enumerate(rows) if sel and (r.get('stage'), r.get('epoch')) == (sel.get('stage'), sel.get('epoch'))]
+    return hit[0] if hit else None
+
+
+def run_name(run_dir) -> str:
+    "A run's name for titles: its folder, or the folder above a study's `runs/<name>/run`."
+    p = Path(run_dir).resolve()
+    return p.parent.name if p.name == 'run' else p.name
+
+
 def plot_losses(run_dir, metrics=('val_BLEU_4', 'val_CIDEr'), save=None):
-    "Loss terms per epoch (left) and validation metrics (right) of one run, stages marked."
+    "Loss terms per epoch (left) and validation metrics (right) of one run, stages marked, the reported checkpoint starred."
     rows = read_jsonl(Path(run_dir) / 'log.jsonl')
     x = np.arange(1, len(rows) + 1)
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.4))
     for k, style in [('loss', '-'), ('loss_ce', '--'), ('loss_global', ':'), ('loss_mask', '-.')]:
         if any(k in r for r in rows): a.plot(x, [r.get(k, np.nan) for r in rows], style, marker='.', label=k)
-    for m in metrics:
-        if any(m in r for r in rows): b.plot(x, [r.get(m, np.nan) for r in rows], marker='o', label=m.replace('val_', 'val '))
+    star = selected_position(run_dir, rows)
+    for k, m in enumerate(metrics):   # validated epochs only (train.val_every), joined by a line
+        xs = [i for i, r in zip(x, rows) if r.get(m) is not None]
+        if xs: b.plot(xs, [rows[i - 1][m] for i in xs], marker='o', color=f'C{k}', label=m.replace('val_', 'val '))
+        if star in xs: b.plot(star, rows[star - 1][m], '*', ms=14, color=f'C{k}', mec='k', mew=0.6)
     stages = [r['stage'] for r in rows]
     for ax in (a, b):
         for i in range(1, len(stages)):
             if stages[i] != stages[i - 1]: ax.axvline(i + 0.5, color='gray', lw=0.8, ls='--')
         ax.set_xlabel('epoch (across stages)'); ax.legend(fontsize=8); ax.grid(alpha=0.3)
-    a.set_title('training losses (Eq. 13 terms)'); b.set_title('validation (model selection)')
-    fig.suptitle(f'{Path(run_dir).name}: ' + ' -> '.join(dict.fromkeys(stages)), fontsize=10)
+    a.set_title('training losses (Eq. 13 terms)'); b.set_title('validation (model selection; * = reported checkpoint)')
+    fig.suptitle(f'{run_name(run_dir)}: ' + ' -> '.join(dict.fromkeys(stages)), fontsize=10)
     return finish(fig, save)
 
 # %% ../nbs/10_viz.ipynb #33481f82
@@ -85,9 +102,8 @@ def study_curves(study_dir, metric: str = 'val_CE_F1', save=None):
             if not pts: raise KeyError(f'{run}/log.jsonl has no {metric!r}; its validation keys: '
                                        f"{sorted({key for r in rows for key in r if key.startswith('val_')})}")
             ax.plot(*zip(*pts), marker='.', color=f'C{k}', label=f'seed {seed}')
-            sel = json.loads((run / 'metrics.json').read_text()).get('selected', {})
-            hit = [i + 1 for i, r in enumerate(rows) if (r.get('stage'), r.get('epoch')) == (sel.get('stage'), sel.get('epoch'))]
-            if hit and metric in rows[hit[0] - 1]: ax.plot(hit[0], rows[hit[0] - 1][metric], '*', ms=11, color=f'C{k}', mec='k', mew=0.5)
+            star = selected_position(run, rows)
+            if star and metric in rows[star - 1]: ax.plot(star, rows[star - 1][metric], '*', ms=11, color=f'C{k}', mec='k', mew=0.5)
             stages = [r['stage'] for r in rows]
             for i in range(1, len(stages)):
                 if stages[i] != stages[i - 1] and k == 0: ax.axvline(i + 0.5, color='gray', lw=0.8, ls='--')
