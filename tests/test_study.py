@@ -70,7 +70,7 @@ def test_tiny_study_end_to_end_then_skips(toy, tmp_path):
     md = (sd / 'table.md').read_text()
     assert '(e) +LSU +CRA +L_global' in md and 'UAR' in md
     names = {p.stem for p in (sd / 'figures').glob('*.png')}
-    assert names == {'attention', 'retrieval', 'similarity', 'basis_gram'}, names
+    assert names == {'attention', 'retrieval', 'similarity', 'basis_gram', 'method'}, names
     assert json.loads((sd / 'summary.json').read_text())['done'] == 2
     assert not list((ROOT / 'nbs').rglob('*-s0*')), 'executed notebooks must never land under nbs/'
 

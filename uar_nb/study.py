@@ -15,11 +15,12 @@ from .config import Config, ConfigError, PRESETS, VARIANTS, get_config
 
 # %% auto #0
 __all__ = ['DATASETS', 'STUDY_KEYS', 'FIGURE_KEYS', 'REQUIRED_KEYS', 'SMOKE_OVERRIDES', 'METRICS', 'DIAGNOSTICS', 'PAPER_SOURCE',
-           'PAPER_RESULTS', 'VARIANT_LABELS', 'NOISE_K', 'NOISE_RULE', 'TARGETS', 'Study', 'StudyError',
-           'epoch_overrides', 'run_config', 'load_study', 'smoke_data', 'setup_run', 'smoke_study', 'collect_runs',
-           'aggregate', 'markdown_table', 'ablation_table', 'seed_noise_differences', 'variant_switches',
-           'study_targets', 'study_summary', 'notebooks_dir', 'run_one', 'FolderLock', 'changed_runs',
-           'describe_changed', 'ensure_toy_data', 'run_study', 'format_summary', 'StudyFailed', 'check_failures']
+           'PAPER_RESULTS', 'METHOD_PANELS', 'VARIANT_LABELS', 'NOISE_K', 'NOISE_RULE', 'TARGETS', 'Study',
+           'StudyError', 'epoch_overrides', 'run_config', 'load_study', 'smoke_data', 'setup_run', 'smoke_study',
+           'collect_runs', 'method_figure', 'aggregate', 'markdown_table', 'ablation_table', 'seed_noise_differences',
+           'variant_switches', 'study_targets', 'study_summary', 'notebooks_dir', 'run_one', 'FolderLock',
+           'changed_runs', 'describe_changed', 'ensure_toy_data', 'run_study', 'format_summary', 'StudyFailed',
+           'check_failures']
 
 # %% ../nbs/11_study.ipynb #f130d683
 DATASETS = ('toy', 'iu_xray', 'mimic_cxr')
@@ -280,6 +281,45 @@ PAPER_RESULTS = {
     },
 }
 
+# %% ../nbs/11_study.ipynb #d41f9185
+METHOD_PANELS = (('CE F1', 'CE F1 (test, micro)', None), ('FR@1', 'finding-aware R@1', 'FR@1 chance'),
+                 ('Pointing', 'pointing game', 'Pointing chance'))
+
+
+def method_figure(runs, save=None):
+    """CE F1, finding-aware R@1 and the pointing game per variant (`collect_runs` rows): a bar at the mean over seeds, a
+    dot per seed, chance dashed; TIR runs' pointing with the mask off as hollow dots."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.lines import Line2D
+    from uar_nb.viz import finish
+    panels = [p for p in METHOD_PANELS if p[0] in runs and runs[p[0]].notna().any()]
+    if not panels: raise ValueError(f'the runs measure none of {[p[0] for p in METHOD_PANELS]}: train them with this kit '
+                                    f'(metrics.json ce / finding_retrieval / pointing)')
+    variants = list(dict.fromkeys(runs['variant']))
+    fig, axes = plt.subplots(1, len(panels), figsize=(0.75 * len(variants) * len(panels) + 2.2, 3.0), squeeze=False)
+    for ax, (col, title, chance) in zip(axes[0], panels):
+        for i, v in enumerate(variants):
+            g = runs[runs['variant'] == v]
+            vals = g[col].dropna().to_numpy()
+            if not len(vals): continue
+            dx = np.linspace(-0.12, 0.12, len(vals)) if len(vals) > 1 else np.zeros(1)
+            ax.bar(i, vals.mean(), width=0.62, color=f'C{i}', alpha=0.3)
+            ax.plot(i + dx, vals, 'o', color=f'C{i}', ms=5)
+            if chance and chance in g and g[chance].notna().any():
+                ax.hlines(g[chance].mean(), i - 0.31, i + 0.31, colors='k', linestyles='--', lw=1)
+            off = g['Pointing mask off'].dropna().to_numpy() if col == 'Pointing' and 'Pointing mask off' in g else []
+            if len(off): ax.plot(i + 0.2 + dx[:len(off)], off, 'o', mfc='none', mec=f'C{i}', ms=6, mew=1.4)
+        ax.set_xticks(range(len(variants)), [_short(v) for v in variants])
+        ax.set_title(title, fontsize=10); ax.set_ylim(0, 1); ax.grid(axis='y', alpha=0.3)
+    keys = [Line2D([], [], color='grey', marker='s', ls='', alpha=0.4, ms=9, label='mean over seeds'),
+            Line2D([], [], color='grey', marker='o', ls='', label='one seed'),
+            Line2D([], [], color='k', ls='--', lw=1, label='chance')]
+    if 'Pointing mask off' in runs and runs['Pointing mask off'].notna().any():
+        keys.append(Line2D([], [], color='grey', marker='o', mfc='none', ls='', mew=1.4, label='TIR mask off'))
+    axes[0, -1].legend(handles=keys, fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1.0))
+    return finish(fig, save)
+
 # %% ../nbs/11_study.ipynb #1f225711
 VARIANT_LABELS = {'BASE': 'BASE (ResNet + Transformer)', 'a': '(a) +LSU', 'b': '(b) +CRA', 'c': '(c) +L_global',
                   'd': '(d) +CRA +L_global', 'e': '(e) +LSU +CRA +L_global', 'f': '(f) (e) +TIR, one stage',
@@ -369,8 +409,8 @@ def _diagnostic_columns(agg, diag: list) -> dict:
 
 
 def ablation_table(study_dir, paper=None, out_dir=None) -> tuple:
-    """Aggregate a study's complete run folders into (DataFrame, markdown); writes table.csv, table.md and summary.md into
-    `out_dir` (default: the study folder). `paper`: 'iu_xray' / 'mimic_cxr' (from PAPER_RESULTS) or a dict."""
+    """Aggregate a study's complete run folders into (DataFrame, markdown); writes table.csv, table.md, summary.md and
+    figures/method.png (when the runs measured the method at work) into `out_dir` (default: the study folder). `paper`: 'iu_xray' / 'mimic_cxr' (from PAPER_RESULTS) or a dict."""
     study_dir = Path(study_dir)
     runs = collect_runs(study_dir)
     if not len(runs): raise FileNotFoundError(f'no complete run folder under {study_dir}/runs/*/run/: run the study first (uar study ...)')
@@ -403,6 +443,9 @@ def ablation_table(study_dir, paper=None, out_dir=None) -> tuple:
     agg.to_csv(out / 'table.csv', index=False, float_format='%.6f')
     (out / 'table.md').write_text(md)
     (out / 'summary.md').write_text(study_summary(runs, agg, study_dir))
+    if any(c in runs and runs[c].notna().any() for c, _, _ in METHOD_PANELS):
+        import matplotlib.pyplot as plt
+        plt.close(method_figure(runs, save=out / 'figures' / 'method.png'))
     return agg, md
 
 # %% ../nbs/11_study.ipynb #e6b0dafd
