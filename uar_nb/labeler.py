@@ -178,7 +178,8 @@ _SIZE_NEG = _alt([r'not', r'no', r'without'])
 _VERB = _alt([r'is', r'are', r'appears?', r'remains?'])
 
 def size_status(clause: str, start: int, end: int, observation: str) -> int | None:
-    "Label of an anatomy mention clause[start:end] from its size qualifier; None when there is none (BARE_MENTION: judged as a finding)."
+    """Label of an anatomy mention clause[start:end] from its size qualifier; None when there is none, except for the
+    BARE_MENTION observations, whose unqualified mention is judged as a finding's."""
     c = clause
     lo = max(0, start - 40, c.rfind(',', 0, start) + 1)          # before: the same phrase (no comma between)
     after = c[end:].split(',')[0]

@@ -410,7 +410,8 @@ def _diagnostic_columns(agg, diag: list) -> dict:
 
 def ablation_table(study_dir, paper=None, out_dir=None) -> tuple:
     """Aggregate a study's complete run folders into (DataFrame, markdown); writes table.csv, table.md, summary.md and
-    figures/method.png (when the runs measured the method at work) into `out_dir` (default: the study folder). `paper`: 'iu_xray' / 'mimic_cxr' (from PAPER_RESULTS) or a dict."""
+    figures/method.png (when the runs measured the method at work) into `out_dir` (default: the study folder).
+    `paper`: 'iu_xray' / 'mimic_cxr' (from PAPER_RESULTS) or a dict."""
     study_dir = Path(study_dir)
     runs = collect_runs(study_dir)
     if not len(runs): raise FileNotFoundError(f'no complete run folder under {study_dir}/runs/*/run/: run the study first (uar study ...)')
