@@ -168,7 +168,8 @@ ANATOMY = {
 LARGE = [r'enlarge\w*', r'large', r'prominen\w*', r'widen\w*', r'increased', r'(?<!at )(?<!at the )upper limits? (?:of )?normal',
          r'top limits of normal']
 BORDERLINE = [r'borderline']
-NORMAL = [r'normal\w*', r'within (?:normal )?limits', r'unremarkable', r'clear', r'not enlarged', r'non-?enlarged']
+NORMAL = [r'normal\w*', r'within (?:normal )?limits', r'unremarkable', r'clear', r'not enlarged', r'non-?enlarged',
+          r'midline', r'intact', r'maintained', r'preserved']   # the last four: a mediastinum judged, not enlarged
 STABLE = [r'stable', r'unchanged', r'similar to (?:\w+ )?prior', r'no change']
 BARE_MENTION = ['Enlarged Cardiomediastinum']   # CheXpert: a mention with no qualifier counts, unless negated or hedged
 
