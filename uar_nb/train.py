@@ -20,7 +20,7 @@ __all__ = ['IGNORED_ON_RESUME', 'check_device', 'resolve_device', 'seed_everythi
            'atomic_write_text', 'Stage', 'plan_stages', 'PreparedData', 'load_or_fit_image_tokenizer', 'prepare_data',
            'ShardedBatchSampler', 'epoch_seed', 'init_distributed', 'unwrap', 'to_device', 'autocast', 'make_optimizer',
            'make_scheduler', 'train_one_epoch', 'generate_reports', 'reference_reports', 'RunFolder', 'save_checkpoint',
-           'load_trainer_state', 'score', 'result_diff', 'describe_diff', 'check_same_config', 'start_run',
+           'save_last', 'load_trainer_state', 'score', 'result_diff', 'describe_diff', 'check_same_config', 'start_run',
            'loss_weights', 'describe_loss_weights', 'toy_clinical_efficacy', 'ce_for_selection', 'validate',
            'check_selection', 'train', 'global_features', 'pointing_items', 'memory_features', 'sentence_logprob',
            'finding_diagnostics', 'evaluate_test']
@@ -312,6 +312,12 @@ def _load_weights(model, ckpt_dir: Path, device) -> None:
     unwrap(model).load_state_dict(load_weights_file(Path(ckpt_dir) / 'model.safetensors', device))
 
 
+def save_last(model, run: RunFolder, state: dict, opt, sched) -> None:
+    "Write `checkpoints/last`: the weights and what a resume needs (loop state, optimizer, scheduler, RNG)."
+    save_checkpoint(model, run.last, {'state': state, 'optimizer': opt.state_dict(), 'scheduler': sched.state_dict(),
+                                      'rng': _rng_state()})
+
+
 def load_trainer_state(run: RunFolder) -> dict:
     "The optimizer/scheduler/RNG state of `checkpoints/last`; only tensors and plain data are ever unpickled."
     import pickle
@@ -518,8 +524,7 @@ def _train(cfg: Config, run: RunFolder, resume: bool, device, rank: int, world: 
         if continuing:
             opt.load_state_dict(saved['optimizer']); sched.load_state_dict(saved['scheduler']); _set_rng_state(saved['rng'])
         elif si > 0 and main:   # the stage's start is `last` before its first epoch can overwrite `best` (a resume starts here)
-            save_checkpoint(model, run.last, {'state': state, 'optimizer': opt.state_dict(), 'scheduler': sched.state_dict(),
-                                              'rng': _rng_state()})
+            save_last(model, run, state, opt, sched)
         bar = tqdm(range(state['epoch'], stage.epochs), desc=f'{cfg.variant} {stage.name}', disable=quiet,
                    initial=state['epoch'], total=stage.epochs)
         for epoch in bar:
@@ -543,8 +548,7 @@ def _train(cfg: Config, run: RunFolder, resume: bool, device, rank: int, world: 
             state['epoch'] = stage.epochs if stop else epoch + 1   # an early stop ends the stage, also on resume
             state['log'].append(row)
             if main:
-                save_checkpoint(model, run.last, {'state': state, 'optimizer': opt.state_dict(), 'scheduler': sched.state_dict(),
-                                                  'rng': _rng_state()})
+                save_last(model, run, state, opt, sched)
                 run.write_log(state['log'])
                 bar.set_postfix(loss=f"{row['loss']:.3f}", best=f"{(state['best'] or {}).get('score', float('nan')):.3f}")
             if _broadcast(stop, world): break
