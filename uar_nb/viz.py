@@ -17,10 +17,11 @@ from .config import Config
 from .metrics import r2gen_text
 
 # %% auto #0
-__all__ = ['finish', 'read_jsonl', 'selected_position', 'run_name', 'plot_losses', 'study_seed_runs', 'study_curves',
-           'run_config', 'study_entries', 'load_views', 'show_samples', 'load_run', 'pick_study', 'finding_words',
-           'study_batch', 'word_maps', 'attention_overlay', 'resize_mask', 'split_features', 'retrieval_examples',
-           'similarity_heatmaps', 'basis_gram', 'study_runs', 'attention_rows', 'alignment_figures']
+__all__ = ['finish', 'read_jsonl', 'selected_position', 'run_name', 'mark_stages', 'plot_losses', 'study_seed_runs',
+           'study_curves', 'run_config', 'study_entries', 'load_views', 'show_samples', 'load_run', 'pick_study',
+           'finding_words', 'study_batch', 'word_maps', 'attention_overlay', 'resize_mask', 'split_features',
+           'retrieval_examples', 'similarity_heatmaps', 'basis_gram', 'study_runs', 'attention_rows',
+           'alignment_figures']
 
 # %% ../nbs/10_viz.ipynb #82faf1ba
 def finish(fig, save=None, dpi: int = 90):
@@ -54,6 +55,12 @@ def run_name(run_dir) -> str:
     return p.parent.name if p.name == 'run' else p.name
 
 
+def mark_stages(ax, rows: list[dict]) -> None:
+    "A dashed line between epochs of two stages (log.jsonl rows, epochs counted across stages)."
+    for i in range(1, len(rows)):
+        if rows[i]['stage'] != rows[i - 1]['stage']: ax.axvline(i + 0.5, color='gray', lw=0.8, ls='--')
+
+
 def plot_losses(run_dir, metrics=('val_BLEU_4', 'val_CIDEr'), save=None):
     "Loss terms per epoch (left) and validation metrics (right) of one run, stages marked, the reported checkpoint starred."
     rows = read_jsonl(Path(run_dir) / 'log.jsonl')
@@ -66,13 +73,11 @@ def plot_losses(run_dir, metrics=('val_BLEU_4', 'val_CIDEr'), save=None):
         xs = [i for i, r in zip(x, rows) if r.get(m) is not None]
         if xs: b.plot(xs, [rows[i - 1][m] for i in xs], marker='o', color=f'C{k}', label=m.replace('val_', 'val '))
         if star in xs: b.plot(star, rows[star - 1][m], '*', ms=14, color=f'C{k}', mec='k', mew=0.6)
-    stages = [r['stage'] for r in rows]
     for ax in (a, b):
-        for i in range(1, len(stages)):
-            if stages[i] != stages[i - 1]: ax.axvline(i + 0.5, color='gray', lw=0.8, ls='--')
+        mark_stages(ax, rows)
         ax.set_xlabel('epoch (across stages)'); ax.legend(fontsize=8); ax.grid(alpha=0.3)
     a.set_title('training losses (Eq. 13 terms)'); b.set_title('validation (model selection; * = reported checkpoint)')
-    fig.suptitle(f'{run_name(run_dir)}: ' + ' -> '.join(dict.fromkeys(stages)), fontsize=10)
+    fig.suptitle(f'{run_name(run_dir)}: ' + ' -> '.join(dict.fromkeys(r['stage'] for r in rows)), fontsize=10)
     return finish(fig, save)
 
 # %% ../nbs/10_viz.ipynb #33481f82
@@ -104,9 +109,7 @@ def study_curves(study_dir, metric: str = 'val_CE_F1', save=None):
             ax.plot(*zip(*pts), marker='.', color=f'C{k}', label=f'seed {seed}')
             star = selected_position(run, rows)
             if star and metric in rows[star - 1]: ax.plot(star, rows[star - 1][metric], '*', ms=11, color=f'C{k}', mec='k', mew=0.5)
-            stages = [r['stage'] for r in rows]
-            for i in range(1, len(stages)):
-                if stages[i] != stages[i - 1] and k == 0: ax.axvline(i + 0.5, color='gray', lw=0.8, ls='--')
+            if k == 0: mark_stages(ax, rows)
         ax.set_title(f'({variant})' if len(variant) == 1 else variant, fontsize=9); ax.set_xlabel('epoch'); ax.grid(alpha=0.3)
     axes[0, 0].set_ylabel(metric.replace('val_', 'val ')); axes[0, -1].legend(fontsize=7)
     return finish(fig, save)
