@@ -17,10 +17,10 @@ from .config import Config, ConfigError, PRESETS, VARIANTS, get_config
 __all__ = ['DATASETS', 'STUDY_KEYS', 'FIGURE_KEYS', 'REQUIRED_KEYS', 'SMOKE_OVERRIDES', 'METRICS', 'DIAGNOSTICS', 'PAPER_SOURCE',
            'PAPER_RESULTS', 'METHOD_PANELS', 'VARIANT_LABELS', 'NOISE_K', 'NOISE_RULE', 'TARGETS', 'Study',
            'StudyError', 'epoch_overrides', 'run_config', 'load_study', 'smoke_data', 'setup_run', 'smoke_study',
-           'collect_runs', 'method_figure', 'aggregate', 'markdown_table', 'ablation_table', 'seed_noise_differences',
-           'variant_switches', 'study_targets', 'study_summary', 'notebooks_dir', 'run_one', 'FolderLock',
-           'changed_runs', 'describe_changed', 'ensure_toy_data', 'run_study', 'format_summary', 'StudyFailed',
-           'check_failures']
+           'collect_runs', 'measured_panels', 'method_figure', 'aggregate', 'markdown_table', 'ablation_table',
+           'seed_noise_differences', 'variant_switches', 'study_targets', 'study_summary', 'notebooks_dir', 'run_one',
+           'FolderLock', 'changed_runs', 'describe_changed', 'ensure_toy_data', 'run_study', 'format_summary',
+           'StudyFailed', 'check_failures']
 
 # %% ../nbs/11_study.ipynb #f130d683
 DATASETS = ('toy', 'iu_xray', 'mimic_cxr')
@@ -286,6 +286,11 @@ METHOD_PANELS = (('CE F1', 'CE F1 (test, micro)', None), ('FR@1', 'finding-aware
                  ('Pointing', 'pointing game', 'Pointing chance'))
 
 
+def measured_panels(runs) -> list:
+    "The METHOD_PANELS whose measurement some of the runs (`collect_runs` rows) hold."
+    return [p for p in METHOD_PANELS if p[0] in runs and runs[p[0]].notna().any()]
+
+
 def method_figure(runs, save=None):
     """CE F1, finding-aware R@1 and the pointing game per variant (`collect_runs` rows): a bar at the mean over seeds, a
     dot per seed, chance dashed; TIR runs' pointing with the mask off as hollow dots."""
@@ -293,7 +298,7 @@ def method_figure(runs, save=None):
     import numpy as np
     from matplotlib.lines import Line2D
     from uar_nb.viz import finish
-    panels = [p for p in METHOD_PANELS if p[0] in runs and runs[p[0]].notna().any()]
+    panels = measured_panels(runs)
     if not panels: raise ValueError(f'the runs measure none of {[p[0] for p in METHOD_PANELS]}: train them with this kit '
                                     f'(metrics.json ce / finding_retrieval / pointing)')
     variants = list(dict.fromkeys(runs['variant']))
@@ -444,7 +449,7 @@ def ablation_table(study_dir, paper=None, out_dir=None) -> tuple:
     agg.to_csv(out / 'table.csv', index=False, float_format='%.6f')
     (out / 'table.md').write_text(md)
     (out / 'summary.md').write_text(study_summary(runs, agg, study_dir))
-    if any(c in runs and runs[c].notna().any() for c, _, _ in METHOD_PANELS):
+    if measured_panels(runs):
         import matplotlib.pyplot as plt
         plt.close(method_figure(runs, save=out / 'figures' / 'method.png'))
     return agg, md
