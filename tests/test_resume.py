@@ -17,6 +17,11 @@ def _train_cmd(data, run_dir, *extra):
     return cmd + list(extra)
 
 
+def _log_rows(run):
+    "A run's log.jsonl rows without the wall-clock seconds (the only field a resumed run may change)."
+    return [{k: v for k, v in json.loads(l).items() if k != 'seconds'} for l in (run / 'log.jsonl').read_text().splitlines()]
+
+
 @pytest.fixture(scope='module')
 def toy(tmp_path_factory):
     from uar_nb.toydata import generate_dataset
@@ -49,10 +54,7 @@ def test_killed_run_resumes_to_identical_metrics(toy, tmp_path):
     assert got['test'] == expected['test']
     assert got['selected'] == expected['selected']
     assert got['retrieval'] == expected['retrieval']
-    rows = [json.loads(l) for l in (killed / 'log.jsonl').read_text().splitlines()]
-    ref = [json.loads(l) for l in (full / 'log.jsonl').read_text().splitlines()]
-    strip = lambda rs: [{k: v for k, v in r.items() if k != 'seconds'} for r in rs]
-    assert strip(rows) == strip(ref)
+    assert _log_rows(killed) == _log_rows(full)
 
 
 def test_kill_between_stage2_best_and_last_resumes_from_the_stage1_best(toy, tmp_path, monkeypatch):
@@ -77,5 +79,4 @@ def test_kill_between_stage2_best_and_last_resumes_from_the_stage1_best(toy, tmp
     got = T.train(cfg, killed, resume=True, quiet=True)
     assert got['test'] == expected['test']
     assert got['selected'] == expected['selected']
-    rows = lambda run: [{k: v for k, v in json.loads(l).items() if k != 'seconds'} for l in (run / 'log.jsonl').read_text().splitlines()]
-    assert rows(killed) == rows(tmp_path / 'full')   # the same losses epoch by epoch: stage 2 began from the same weights
+    assert _log_rows(killed) == _log_rows(tmp_path / 'full')   # the same losses epoch by epoch: stage 2 began from the same weights
