@@ -22,8 +22,8 @@ __all__ = ['METRIC_KEYS', 'JRE_HINT', 'PROTOCOLS', 'CHEXBERT_LABELS', 'CHEXBERT_
            'prepare_r2gen', 'prepare_coco', 'score_texts', 'PredictionsError', 'dataset_defaults', 'read_predictions',
            'score_predictions', 'ce_scores', 'toy_ce', 'chexbert_labels', 'chexbert_labels4', 'binarize_labels',
            'ce_masked', 'clinical_efficacy', 'report_ce', 'similarity_matrix', 'retrieval_metrics', 'mask_to_tokens',
-           'pointing_score', 'pointing_game', 'bootstrap_ci', 'finding_sets', 'finding_retrieval', 'pointing_interval',
-           'distinct_reports', 'mean_pairwise_cosine', 'binary_auc']
+           'pointing_score', 'pointing_game', 'bootstrap_ci', 'finding_sets', 'finding_hits', 'finding_retrieval',
+           'pointing_interval', 'distinct_reports', 'mean_pairwise_cosine', 'binary_auc']
 
 # %% ../nbs/08_metrics.ipynb #4af11afb
 METRIC_KEYS = ('BLEU_1', 'BLEU_2', 'BLEU_3', 'BLEU_4', 'METEOR', 'ROUGE_L', 'CIDEr')
@@ -449,24 +449,35 @@ def finding_sets(labels: Mapping[str, Mapping[str, int]], ids: Iterable[str], fi
     return [frozenset(f for f in findings if labels[i].get(f)) for i in ids]
 
 
-def finding_retrieval(img, txt, sets: list, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
-    """Finding-aware image -> report retrieval: row i of img and txt is study i, sets[i] its finding set. A query is a
-    hit when its top-1 report (cosine; a tie is shared) states exactly its findings. R@1 with a bootstrap interval over
-    queries, `chance` (a random report), `constant` (always a report of the most common set) and `above_chance`."""
+def _finding_set_codes(sets: list) -> np.ndarray:
+    code = {s: k for k, s in enumerate(dict.fromkeys(map(frozenset, sets)))}
+    return np.array([code[frozenset(s)] for s in sets])
+
+
+def finding_hits(img, txt, sets: list) -> np.ndarray:
+    """Per query (study i, finding set sets[i]): the share of its top-1 reports (cosine; a tie is shared) that state
+    exactly its findings - 1 or 0 without ties. The per-study evidence behind `finding_retrieval`."""
     sim = similarity_matrix(img, txt)
     n = sim.shape[0]
     if sim.shape[1] != n or len(sets) != n:
         raise ValueError(f'finding_retrieval: {n} images, {sim.shape[1]} reports and {len(sets)} finding sets: need one of each per study')
-    code = {s: k for k, s in enumerate(dict.fromkeys(map(frozenset, sets)))}
-    c = np.array([code[frozenset(s)] for s in sets])
-    same = c[:, None] == c[None, :]                  # (N, N): report j states query i's findings
+    c = _finding_set_codes(sets)
     top = sim >= sim.max(1, keepdims=True)           # the top-1 report(s) of each query
-    hits = (same & top).sum(1) / top.sum(1)
+    return ((c[:, None] == c[None, :]) & top).sum(1) / top.sum(1)
+
+
+def finding_retrieval(img, txt, sets: list, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
+    """Finding-aware image -> report retrieval: row i of img and txt is study i, sets[i] its finding set. A query is a
+    hit when its top-1 report (cosine; a tie is shared) states exactly its findings. R@1 with a bootstrap interval over
+    queries, `chance` (a random report), `constant` (always a report of the most common set) and `above_chance`."""
+    hits, n = finding_hits(img, txt, sets), len(sets)
+    c = _finding_set_codes(sets)
+    same = c[:, None] == c[None, :]                  # (N, N): report j states query i's findings
     chance = float(same.mean(1).mean())
     ci = bootstrap_ci(hits, n_boot=n_boot, seed=seed, level=level)
     return {'R@1': float(hits.mean()), 'ci': ci, 'level': level, 'chance': chance,
             'constant': float(np.bincount(c).max() / n), 'above_chance': bool(ci[0] > chance), 'n': int(n),
-            'finding_sets': len(code), 'n_boot': n_boot, 'seed': seed}
+            'finding_sets': int(c.max()) + 1, 'n_boot': n_boot, 'seed': seed}
 
 # %% ../nbs/08_metrics.ipynb #18de128f
 def pointing_interval(items: Iterable[dict], n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> dict:

@@ -87,7 +87,7 @@ def run_config(preset: str, variant: str, seed: int, dataset: str = '', data_dir
     "Config of one study run: preset, variant, then dataset/data_dir/device/seed/epochs, then the study's overrides."
     over = {}
     if dataset: over['data.dataset'] = dataset
-    if data_dir: over['data.data_dir'] = str(Path(data_dir).expanduser().resolve())   # absolute: kernels run elsewhere
+    if data_dir: over['data.data_dir'] = str(Path(data_dir).expanduser())   # as given: relative to where the study runs
     if device: over['train.device'] = device
     over['train.seed'] = int(seed)
     over.update(epoch_overrides(epochs))
@@ -119,7 +119,7 @@ def load_study(path) -> Study:
     if len(set(variants)) != len(variants) or len(set(seeds)) != len(seeds):
         raise StudyError(f'{path}: variants and seeds must not repeat ({variants}, {seeds})')
     st = Study(name=str(d.get('name') or path.stem), dataset=d['dataset'], preset=d['preset'],
-               data_dir=str(Path(str(d['data_dir'])).expanduser().resolve()),   # now: papermill chdirs per run thread
+               data_dir=str(Path(str(d['data_dir'])).expanduser()),   # relative to the working directory: kernels run there too
                variants=list(variants), seeds=list(seeds), epochs=int(d.get('epochs') or 0), device=str(d.get('device') or 'auto'),
                overrides=_as_overrides(d.get('overrides'), str(path)), figures=dict(d.get('figures') or {}),
                toy_data=d.get('toy_data') or {},
@@ -622,7 +622,8 @@ def run_one(study: Study, variant: str, seed: int, study_dir: Path, device: str 
                   resume=resume, quiet=True)
     t0 = time.time()
     try:
-        _execute((nb_dir or notebooks_dir()) / 'train.ipynb', folder / 'train.ipynb', params, folder)
+        # every kernel runs in the study's working directory, so a relative data_dir means the same folder in each run
+        _execute((nb_dir or notebooks_dir()) / 'train.ipynb', folder / 'train.ipynb', params, Path.cwd())
     except Exception as e:   # PapermillExecutionError (a cell raised), a dead kernel, ...: record, go on
         return {**rec, 'status': 'failed', 'error': _error_of(e), 'seconds': round(time.time() - t0, 1)}
     status = 'done' if run.is_complete() else 'failed'
@@ -765,7 +766,7 @@ def run_study(path, jobs: int = 1, device: str | None = None, results_dir='resul
             with _ThreadEnv(**{**env, 'OMP_NUM_THREADS': os.cpu_count() or 1, 'MKL_NUM_THREADS': os.cpu_count() or 1}):
                 for name, params in jobs_:
                     try:
-                        _execute(nb_dir / f'{name}.ipynb', study_dir / f'{name}.ipynb', params, study_dir)
+                        _execute(nb_dir / f'{name}.ipynb', study_dir / f'{name}.ipynb', params, Path.cwd())
                         analyses[name] = {'status': 'done', 'notebook': str(study_dir / f'{name}.ipynb')}
                     except Exception as e:
                         analyses[name] = {'status': 'failed', 'error': _error_of(e), 'notebook': str(study_dir / f'{name}.ipynb')}

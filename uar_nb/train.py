@@ -16,14 +16,15 @@ from tqdm.auto import tqdm
 from .config import Config, get_config
 
 # %% auto #0
-__all__ = ['IGNORED_ON_RESUME', 'check_device', 'resolve_device', 'seed_everything', 'git_commit', 'environment_info',
-           'atomic_write_text', 'Stage', 'plan_stages', 'PreparedData', 'load_or_fit_image_tokenizer', 'prepare_data',
-           'ShardedBatchSampler', 'epoch_seed', 'init_distributed', 'unwrap', 'to_device', 'autocast', 'make_optimizer',
-           'make_scheduler', 'train_one_epoch', 'generate_reports', 'reference_reports', 'RunFolder', 'save_checkpoint',
-           'save_last', 'load_trainer_state', 'score', 'result_diff', 'describe_diff', 'check_same_config', 'start_run',
-           'loss_weights', 'describe_loss_weights', 'toy_clinical_efficacy', 'ce_for_selection', 'validate',
-           'check_selection', 'train', 'global_features', 'pointing_items', 'memory_features', 'sentence_logprob',
-           'finding_diagnostics', 'evaluate_test']
+__all__ = ['NUMERICS_ENV', 'IGNORED_ON_RESUME', 'check_device', 'resolve_device', 'seed_everything', 'git_commit',
+           'environment_info', 'cpu_model', 'numerics_info', 'atomic_write_text', 'Stage', 'plan_stages',
+           'PreparedData', 'load_or_fit_image_tokenizer', 'prepare_data', 'ShardedBatchSampler', 'epoch_seed',
+           'init_distributed', 'unwrap', 'to_device', 'autocast', 'make_optimizer', 'make_scheduler', 'train_one_epoch',
+           'generate_reports', 'reference_reports', 'RunFolder', 'save_checkpoint', 'save_last', 'load_trainer_state',
+           'score', 'result_diff', 'describe_diff', 'check_same_config', 'start_run', 'loss_weights',
+           'describe_loss_weights', 'toy_clinical_efficacy', 'ce_for_selection', 'validate', 'check_selection', 'train',
+           'global_features', 'pointing_items', 'memory_features', 'sentence_logprob', 'finding_diagnostics',
+           'method_evidence', 'write_test_reports', 'evaluate_test', 'add_evidence']
 
 # %% ../nbs/09_train.ipynb #de9f6cf4
 def check_device(name) -> str:
@@ -67,7 +68,34 @@ def environment_info() -> dict:
         except md.PackageNotFoundError: pkgs[p] = None
     return {'python': platform.python_version(), 'platform': platform.platform(), 'packages': pkgs,
             'cuda': torch.version.cuda, 'gpu': torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-            'git': git_commit(Path(__file__).resolve().parent if '__file__' in globals() else '.')}
+            'numerics': numerics_info(), 'git': git_commit(Path(__file__).resolve().parent if '__file__' in globals() else '.')}
+
+
+NUMERICS_ENV = ('ATEN_CPU_CAPABILITY', 'ONEDNN_MAX_CPU_ISA', 'MKL_CBWR', 'MKL_ENABLE_INSTRUCTIONS', 'OMP_NUM_THREADS',
+                'MKL_NUM_THREADS', 'CUBLAS_WORKSPACE_CONFIG')
+
+
+def cpu_model() -> str:
+    "The processor's name (/proc/cpuinfo on Linux, else platform.processor())."
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.lower().startswith('model name'): return line.split(':', 1)[1].strip()
+    except OSError: pass
+    return platform.processor() or platform.machine()
+
+
+def numerics_info() -> dict:
+    """What decides a run's float results besides config and seed: the CPU, the kernel level torch dispatches to
+    (AVX512, AVX2, ...), thread counts, the MKL / oneDNN builds and any variable that pins them. Two machines that
+    differ here may give other numbers for the same config and seed (the verdicts of 11b_verdicts are what must agree)."""
+    import re
+    build = torch.__config__.show()
+    find = lambda pat: (re.search(pat, build) or [None, None])[1]
+    return {'cpu': cpu_model(), 'cores': os.cpu_count(), 'cpu_capability': torch.backends.cpu.get_cpu_capability(),
+            'threads': torch.get_num_threads(), 'interop_threads': torch.get_num_interop_threads(),
+            'mkl': find(r'Math Kernel Library Version ([\w.\-]+)'), 'onednn': find(r'MKL-DNN v([\w.\-]+)'),
+            'deterministic_algorithms': torch.are_deterministic_algorithms_enabled(),
+            'env': {k: os.environ[k] for k in NUMERICS_ENV if k in os.environ}}
 
 
 def atomic_write_text(path, text: str) -> None:
@@ -648,9 +676,47 @@ def finding_diagnostics(model, cfg: Config, prep: PreparedData, test_loader, lab
                      'log p(prefix + denied) (02_toydata FINDING_CONTRASTS) against the generator labels'}
 
 
+
+# %% ../nbs/09_train.ipynb #e7d1a0c3
+def method_evidence(cfg: Config, model, loader, reports: dict, use_mask: bool, quiet=True) -> tuple[dict, dict]:
+    """The method at work on `loader`'s split, pooled and per study: retrieval with the global features and, on the
+    synthetic data, clinical efficacy, finding-aware retrieval and the pointing game (with TIR's mask off too).
+    -> (metrics, evidence: id -> the per-study fields that `verdicts` resamples)."""
+    from uar_nb import metrics
+    ids, img, txt = global_features(model, loader, quiet)
+    r = metrics.retrieval_metrics(img, txt)
+    out = {'retrieval': {k: v for k, v in r.items() if k != 'ranks'},
+           'feature_cosine': {'image': metrics.mean_pairwise_cosine(img), 'text': metrics.mean_pairwise_cosine(txt)}}
+    evidence = {i: {'retrieval_rank': int(k)} for i, k in zip(ids, r['ranks'])}
+    if cfg.data.dataset != 'toy': return out, evidence
+    from uar_nb import toydata
+    names, labels = toydata.FINDINGS, toydata.load_labels(cfg.data.data_dir)
+    out['ce'] = metrics.toy_ce({i: reports[i] for i in ids}, labels, names, toydata.label_report)
+    sets = metrics.finding_sets(labels, ids, names)
+    out['finding_retrieval'] = metrics.finding_retrieval(img, txt, sets)
+    for i, s, hit in zip(ids, sets, metrics.finding_hits(img, txt, sets)):
+        stated = toydata.label_report(reports[i])
+        evidence[i].update(findings={'true': [f for f in names if f in s], 'stated': [f for f in names if stated[f]]},
+                           finding_retrieval=float(hit))
+    items = pointing_items(model, loader, reports, cfg, use_mask, quiet, mask_off=use_mask)
+    for attn, key in [('attn', 'pointing')] + [('attn_mask_off', 'pointing_mask_off')] * use_mask:  # off: same weights and words
+        scored = [metrics.pointing_score(it[attn], it['words'], it['masks'], toydata.FINDING_WORDS, cfg.data.n_views,
+                                         model.visual_grid) for it in items]
+        out[key] = {**metrics.pointing_game(scored), **metrics.pointing_interval(scored)}
+        for it, s in zip(items, scored):
+            evidence[it['id']][key] = {'hits': s['hits'], 'total': s['total'], 'chance': s['chance'] if s['total'] else None}
+    return out, evidence
+
+
+def write_test_reports(run: RunFolder, rows: dict, evidence: dict | None = None) -> None:
+    "test_reports.jsonl: one line per test study, its reports and (when given) its evidence."
+    atomic_write_text(run.test_reports, ''.join(json.dumps({**r, **(evidence or {}).get(i, {})}) + '\n' for i, r in rows.items()))
+
+
+# %% ../nbs/09_train.ipynb #e7d1a0c4
 def evaluate_test(cfg: Config, run: RunFolder, prep: PreparedData, device, use_mask: bool, quiet=False) -> dict:
     """Decode and score the test split once with the selected checkpoint - beam search (the reported numbers) and greedy
-    (`greedy`, for comparison) - and measure the method at work; write test_reports.jsonl."""
+    (`greedy`, for comparison) - and measure the method at work; write test_reports.jsonl with the per-study evidence."""
     from uar_nb import data, metrics
     from uar_nb.model import UARModel
     model = UARModel.from_pretrained(run.best if run.best.exists() else run.last, map_location=str(device)).to(device)
@@ -659,15 +725,13 @@ def evaluate_test(cfg: Config, run: RunFolder, prep: PreparedData, device, use_m
     reports = generate_reports(model, loader, cfg, use_mask, desc='test', quiet=quiet)
     greedy = reports if cfg.decode.beam_size == 1 else generate_reports(model, loader, cfg, use_mask, 'test greedy', quiet, beam_size=1)
     refs = reference_reports(cfg, 'test', prep.tokenizer)
-    atomic_write_text(run.test_reports, ''.join(json.dumps({'id': i, 'generated': reports[i], 'greedy': greedy[i], 'reference': refs[i]})
-                                                + '\n' for i in refs))
+    rows = {i: {'id': i, 'generated': reports[i], 'greedy': greedy[i], 'reference': refs[i]} for i in refs}
+    write_test_reports(run, rows)   # the reports first: kept if a later measurement fails
     out = {'variant': cfg.variant, 'seed': cfg.train.seed, 'test': score(refs, reports, meteor=None if cfg.train.test_meteor else False),
            'n_test': len(refs), 'distinct_reports': metrics.distinct_reports({i: reports[i] for i in refs})}
     out['greedy'] = {'test': score(refs, greedy, meteor=False), 'distinct_reports': metrics.distinct_reports({i: greedy[i] for i in refs})}
-    ids, img, txt = global_features(model, loader, quiet)
-    r = metrics.retrieval_metrics(img, txt)
-    out['retrieval'] = {k: v for k, v in r.items() if k != 'ranks'}
-    out['feature_cosine'] = {'image': metrics.mean_pairwise_cosine(img), 'text': metrics.mean_pairwise_cosine(txt)}
+    at_work, evidence = method_evidence(cfg, model, loader, reports, use_mask, quiet)
+    out.update(at_work)
     if use_mask:   # TIR: how far the mask can move where a word position looks - the same for every image (05_tir)
         span = model.tir.logit_range(cfg.model.d_model // cfg.model.n_heads)
         out['tir_mask'] = {'logit_range_mean': float(span.mean()), 'logit_range_max': float(span.max()),
@@ -676,15 +740,31 @@ def evaluate_test(cfg: Config, run: RunFolder, prep: PreparedData, device, use_m
     if cfg.data.dataset == 'toy':
         from uar_nb import toydata
         labels = toydata.load_labels(cfg.data.data_dir)
-        out['ce'] = metrics.toy_ce(reports, labels, toydata.FINDINGS, toydata.label_report)
         out['greedy']['ce'] = metrics.toy_ce(greedy, labels, toydata.FINDINGS, toydata.label_report)
-        out['finding_retrieval'] = metrics.finding_retrieval(img, txt, metrics.finding_sets(labels, ids, toydata.FINDINGS))
-        items = pointing_items(model, loader, reports, cfg, use_mask, quiet, mask_off=use_mask)
-        def pointing(attn: str) -> dict:
-            scored = [metrics.pointing_score(it[attn], it['words'], it['masks'], toydata.FINDING_WORDS, cfg.data.n_views,
-                                             model.visual_grid) for it in items]
-            return {**metrics.pointing_game(scored), **metrics.pointing_interval(scored)}
-        out['pointing'] = pointing('attn')
-        if use_mask: out['pointing_mask_off'] = pointing('attn_mask_off')   # TIR: the same weights and words without the mask
         out['finding_diagnostics'] = finding_diagnostics(model, cfg, prep, loader, labels, use_mask, quiet)
+    write_test_reports(run, rows, evidence)
     return out
+
+
+def add_evidence(run_dir, out_dir=None, data_dir=None, device: str = 'cpu', quiet: bool = True) -> Path:
+    """Give a finished run folder from before the evidence fields (it needs checkpoints/best and test_reports.jsonl)
+    its per-study evidence: the stored reports are re-read, not decoded again; images are tokenized by the
+    checkpoint's own image tokenizer. Writes test_reports.jsonl into `out_dir` (default: the run folder itself).
+    `data_dir`: where the run's dataset is now, if it moved."""
+    from uar_nb import data
+    from uar_nb.model import UARModel
+    run = RunFolder(run_dir)
+    if not (run.best.exists() and run.test_reports.exists()):
+        raise FileNotFoundError(f'{run.path}: add_evidence needs checkpoints/best and test_reports.jsonl (a finished run with its checkpoint)')
+    model = UARModel.from_pretrained(run.best, map_location=device).to(device)
+    cfg = model.cfg
+    if data_dir: cfg.data.data_dir = str(data_dir)
+    use_mask = json.loads(run.metrics.read_text()).get('selected', {}).get('use_mask', bool(cfg.model.tir))
+    rows = {r['id']: r for r in map(json.loads, run.test_reports.read_text().splitlines())}
+    loader = data.make_loader(cfg, 'test', model.tokenizer, batch_size=cfg.decode.batch_size, shuffle=False, visual_tokens=None)
+    _, evidence = method_evidence(cfg, model, loader, {i: r['generated'] for i, r in rows.items()}, use_mask, quiet)
+    out = RunFolder(out_dir or run.path)
+    out.path.mkdir(parents=True, exist_ok=True)
+    write_test_reports(out, rows, evidence)
+    return out.test_reports
+
