@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 JOBS ?= 2
 
-.PHONY: venv venv-dev study test export clean-nbs check-sync toy bench readme docs docs-check lab
+.PHONY: venv venv-dev study publish test export clean-nbs check-sync toy bench readme docs docs-check lab
 
 # venv: the kit and what its notebooks run with; venv-dev adds the test and docs tools (pytest, sphinx), which
 # the main job does not need (~20 s less set-up for `make study`).
@@ -32,8 +32,18 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	touch $@
 
 # The main job: the default study on the embedded synthetic data, on CPU (the study generates data/toy: toy_data).
+# It writes runs/toy/ (git ignores it) and ends by saying which committed verdicts (results/toy/) it reproduced;
+# the committed evidence changes only with `make publish`.
 study: venv
 	$(BIN)/uar study studies/toy.yaml --device cpu --jobs $(JOBS)
+
+# Maintainers: make the last `make study` the committed evidence (results/toy/), then regenerate what shows it -
+# the README (from nbs/index.ipynb) and the saved outputs of the notebooks that read results/toy.
+PUBLISHED_NBS = nbs/tour.ipynb nbs/08b_verdicts.ipynb nbs/09_train.ipynb nbs/10_viz.ipynb nbs/11_study.ipynb
+publish: venv-dev
+	$(BIN)/uar publish runs/toy
+	$(MAKE) readme
+	$(BIN)/python tests/nb_outputs.py --jobs $(JOBS) $(PUBLISHED_NBS)
 
 # The whole test suite: notebook tests (one pytest item per notebook) and end-to-end tests. Each of the JOBS pytest
 # workers gets its share of the cores: torch's default (every core in every process) oversubscribes them, and

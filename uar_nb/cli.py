@@ -9,7 +9,8 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['cmd_toy', 'cmd_vocab', 'cmd_variants', 'config_from_args', 'cmd_train', 'cmd_score', 'cmd_label', 'cmd_study',
-           'cmd_generate', 'cmd_bench', 'cmd_tokenizer_fit', 'cmd_tokenizer_report', 'build_parser', 'main']
+           'cmd_publish', 'cmd_generate', 'cmd_bench', 'cmd_tokenizer_fit', 'cmd_tokenizer_report', 'build_parser',
+           'main']
 
 # %% ../nbs/13_cli.ipynb #d7fd0501
 def _print_json(obj) -> None: print(json.dumps(obj, indent=2, default=str))
@@ -68,6 +69,11 @@ def cmd_study(a):
     from uar_nb.study import run_study, check_failures
     check_failures(run_study(a.study, jobs=a.jobs, device=a.device, results_dir=a.results, quiet=a.quiet,
                              rerun_changed=a.rerun_changed))   # any failed run: exit status 2, each named
+
+
+def cmd_publish(a):
+    from uar_nb.study import publish_study
+    print(f'published {publish_study(a.study_dir, a.results)}')
 
 
 def cmd_generate(a):
@@ -203,12 +209,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('study', type=Path, help='studies/toy.yaml, studies/iu_xray_table2.yaml, ...')
     s.add_argument('--jobs', type=int, default=1, help='runs in parallel (default 1)')
     s.add_argument('--device', default=None, help='cpu or cuda (overrides the study)')
-    s.add_argument('--results', type=Path, default=Path('results'), help='results root (default results/)')
+    s.add_argument('--results', type=Path, default=Path('runs'),
+                   help='where the study writes (default runs/; the committed results/ changes only with `uar publish`)')
     s.add_argument('--quiet', action='store_true', help='no progress bars')
     s.add_argument('--rerun-changed', action='store_true',
                    help='train again the complete runs whose config differs from the study file now (deletes them first; '
                         'without it the study refuses to start and names them)')
     s.set_defaults(fn=cmd_study)
+
+    s = sub.add_parser('publish', help="make a finished study the committed evidence: copy runs/STUDY into results/STUDY (lean)",
+                       description='Copies the run folders (config, run.json, log, metrics, test reports; no checkpoints), the table, '
+                                   'summary, verdicts and figures of a finished study into RESULTS/<study>/, replacing it whole. '
+                                   '`make publish` also regenerates the README and the notebooks that show the results.')
+    s.add_argument('study_dir', type=Path, help='the study folder uar study wrote, e.g. runs/toy')
+    s.add_argument('--results', type=Path, default=Path('results'), help='the committed results root (default results/)')
+    s.set_defaults(fn=cmd_publish)
 
     s = sub.add_parser('generate', help='write reports for your own X-rays with a trained model (run folder or save_pretrained folder)',
                        description='One study: uar generate --run RUN --images FRONTAL.png LATERAL.png prints its report. Many: '

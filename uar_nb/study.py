@@ -12,15 +12,17 @@ from pathlib import Path
 import yaml
 
 from .config import Config, ConfigError, PRESETS, VARIANTS, get_config
+from .verdicts import (METHOD_NOTE, MissingEvidence, label as _short, reproduction_report, study_evidence,
+                             verdict_list, verdict_table, verdicts_markdown)
 
 # %% auto #0
 __all__ = ['DATASETS', 'STUDY_KEYS', 'FIGURE_KEYS', 'REQUIRED_KEYS', 'SMOKE_OVERRIDES', 'METRICS', 'DIAGNOSTICS', 'PAPER_SOURCE',
-           'PAPER_RESULTS', 'METHOD_PANELS', 'VARIANT_LABELS', 'NOISE_K', 'NOISE_RULE', 'TARGETS', 'Study',
-           'StudyError', 'epoch_overrides', 'run_config', 'load_study', 'smoke_data', 'setup_run', 'smoke_study',
-           'collect_runs', 'measured_panels', 'method_figure', 'aggregate', 'markdown_table', 'ablation_table',
-           'seed_noise_differences', 'variant_switches', 'study_targets', 'study_summary', 'notebooks_dir', 'run_one',
-           'FolderLock', 'changed_runs', 'describe_changed', 'ensure_toy_data', 'run_study', 'format_summary',
-           'StudyFailed', 'check_failures']
+           'PAPER_RESULTS', 'METHOD_PANELS', 'VARIANT_LABELS', 'TARGETS', 'PUBLISHED_RUN_FILES',
+           'PUBLISHED_STUDY_FILES', 'Study', 'StudyError', 'epoch_overrides', 'run_config', 'load_study', 'smoke_data',
+           'setup_run', 'smoke_study', 'collect_runs', 'measured_panels', 'method_figure', 'aggregate',
+           'markdown_table', 'ablation_table', 'study_verdicts', 'variant_switches', 'study_targets', 'study_summary',
+           'notebooks_dir', 'run_one', 'FolderLock', 'changed_runs', 'describe_changed', 'ensure_toy_data', 'run_study',
+           'check_reproduction', 'format_summary', 'StudyFailed', 'check_failures', 'publish_study']
 
 # %% ../nbs/11_study.ipynb #f130d683
 DATASETS = ('toy', 'iu_xray', 'mimic_cxr')
@@ -415,7 +417,7 @@ def _diagnostic_columns(agg, diag: list) -> dict:
 
 def ablation_table(study_dir, paper=None, out_dir=None) -> tuple:
     """Aggregate a study's complete run folders into (DataFrame, markdown); writes table.csv, table.md, summary.md and
-    figures/method.png (when the runs measured the method at work) into `out_dir` (default: the study folder).
+    verdicts.json, figures/method.png (when the runs measured the method at work) into `out_dir` (default: the study folder).
     `paper`: 'iu_xray' / 'mimic_cxr' (from PAPER_RESULTS) or a dict."""
     study_dir = Path(study_dir)
     runs = collect_runs(study_dir)
@@ -448,37 +450,25 @@ def ablation_table(study_dir, paper=None, out_dir=None) -> tuple:
     out = Path(out_dir or study_dir); out.mkdir(parents=True, exist_ok=True)
     agg.to_csv(out / 'table.csv', index=False, float_format='%.6f')
     (out / 'table.md').write_text(md)
-    (out / 'summary.md').write_text(study_summary(runs, agg, study_dir))
+    verdicts = study_verdicts(study_dir)
+    (out / 'verdicts.json').write_text(json.dumps({'method': 'uar_nb.verdicts.verdict_table (paired hierarchical bootstrap, '
+                                                  'Holm over the table)', 'n_boot': 2000, 'verdicts': verdicts}, indent=1) + '\n')
+    (out / 'summary.md').write_text(study_summary(runs, agg, study_dir, verdicts))
+    (out / 'verdicts.md').write_text(verdict_list(verdicts))   # the short list the README shows
     if measured_panels(runs):
         import matplotlib.pyplot as plt
         plt.close(method_figure(runs, save=out / 'figures' / 'method.png'))
     return agg, md
 
 # %% ../nbs/11_study.ipynb #e6b0dafd
-NOISE_K = 2.0   # a difference counts when |mean_a - mean_b| > NOISE_K x pooled seed std
-NOISE_RULE = ('a difference between two variants is larger than seed noise when |mean_a - mean_b| > 2 x s_p, '
-              's_p = sqrt((s_a^2 + s_b^2) / 2) the pooled sample std over seeds; it needs >= 2 seeds of each variant. '
-              'Where the seeds agree exactly (s_p = 0) any difference counts. Two or three seeds give a rough s_p: '
-              'the rule filters the obvious noise, it is not a significance test')
 TARGETS = {'base_ce': 0.6, 'lsu_ce': 0.5, 'distinct': 20}
 
 
-def seed_noise_differences(agg, k: float = NOISE_K) -> list[dict]:
-    """Every metric of the aggregated table (not its interval bounds or chance levels) and every pair of variants in
-    table order: the means, their difference b - a, the pooled seed std and `larger` (None: fewer than 2 seeds)."""
-    nan = float('nan')
-    metrics = [c[:-5] for c in agg.columns if c.endswith('_mean') and not c[:-5].endswith((' lo', ' hi', ' chance'))]
-    rows, out = agg.to_dict('records'), []
-    for c in metrics:
-        for i, a in enumerate(rows):
-            for b in rows[i + 1:]:
-                ma, mb = a.get(f'{c}_mean', nan), b.get(f'{c}_mean', nan)
-                if ma != ma or mb != mb: continue
-                sa, sb = a.get(f'{c}_std', nan), b.get(f'{c}_std', nan)
-                sp = math.sqrt((sa ** 2 + sb ** 2) / 2) if sa == sa and sb == sb else nan
-                out.append({'metric': c, 'a': a['variant'], 'b': b['variant'], 'mean_a': ma, 'mean_b': mb, 'diff': mb - ma,
-                            'pooled_std': sp, 'larger': None if sp != sp else bool(abs(mb - ma) > max(k * sp, 1e-12))})
-    return out
+def study_verdicts(study_dir, n_boot: int = 2000) -> list[dict]:
+    "The verdict table of a study's complete runs (`verdicts.verdict_table`, every pair); [] with fewer than two variants."
+    try: evidence = study_evidence(Path(study_dir) / 'runs')
+    except MissingEvidence: return []   # run folders from before the evidence fields: the summary says so
+    return verdict_table(evidence, n_boot=n_boot) if len(evidence) > 1 else []
 
 
 def variant_switches(runs, study_dir=None) -> dict:
@@ -493,9 +483,6 @@ def variant_switches(runs, study_dir=None) -> dict:
         else: continue
         out[v] = {'lsu': cfg.model.visual_encoder == 'lsu', 'l_global': cfg.train.lambda_global > 0, 'tir': bool(cfg.model.tir)}
     return out
-
-
-def _short(v: str) -> str: return f'({v})' if len(v) == 1 else v   # (a)-(f) as the paper writes them
 
 
 def _status(ok, *values) -> str:
@@ -535,8 +522,8 @@ def study_targets(runs, agg, switches: dict) -> list[tuple[str, str, str]]:
     return out
 
 
-def study_summary(runs, agg, study_dir=None, k: float = NOISE_K) -> str:
-    "summary.md of a study: its targets (PASS/MISS), the differences larger than seed noise, and the diagnostics."
+def study_summary(runs, agg, study_dir=None, verdicts: list[dict] | None = None, n_boot: int = 2000) -> str:
+    "summary.md of a study: its targets (PASS/MISS), its verdicts with their intervals, and the diagnostics."
     nan, label = float('nan'), _short
     name = Path(study_dir).name if study_dir else 'study'
     seeds = sorted(set(int(s) for s in runs['seed']))
@@ -544,16 +531,16 @@ def study_summary(runs, agg, study_dir=None, k: float = NOISE_K) -> str:
              f'Generated by `uar_nb.study.study_summary` from {len(runs)} complete run folders (seeds {seeds}); the numbers '
              f'are in table.md. Means over seeds, test split.', '', '## Targets', '', '| target | status | numbers |', '|---|---|---|']
     lines += [f'| {t} | {s} | {n} |' for t, s, n in study_targets(runs, agg, variant_switches(runs, study_dir))]
-    diffs = seed_noise_differences(agg, k)
-    lines += ['', '## Differences larger than seed noise', '', f'Rule: {NOISE_RULE}.', '']
-    for c in dict.fromkeys(x['metric'] for x in diffs):
-        dc = [x for x in diffs if x['metric'] == c]
-        big = [x for x in dc if x['larger']]
-        unjudged = sum(x['larger'] is None for x in dc)
-        txt = '; '.join(f"{label(x['b'] if x['diff'] > 0 else x['a'])} > {label(x['a'] if x['diff'] > 0 else x['b'])} by "
-                        f"{abs(x['diff']):.3g} (2 s_p = {k * x['pooled_std']:.3g})" for x in big) or 'none'
-        lines.append(f'- **{c}**: {txt}' + (f' ({unjudged} of {len(dc)} pairs cannot be judged: fewer than 2 seeds with a value)' if unjudged else ''))
-    if not diffs: lines.append('- no metric has values for two variants')
+    verdicts = verdicts or []
+    lines += ['', '## Verdicts', '']
+    if verdicts:
+        found = [r for r in verdicts if r['direction']]
+        lines += [METHOD_NOTE.format(n_boot=n_boot, m=len(verdicts), alpha=0.05), '',
+                  f"{len(found)} of {len(verdicts)} comparisons give a verdict"
+                  + (': ' + '; '.join(f"{label(r['x'])} {'>' if r['direction'] > 0 else '<'} {label(r['y'])} on {r['metric']} "
+                                      f"({r['effect']:+.3f} [{r['lo']:+.3f}, {r['hi']:+.3f}])" for r in found) if found else '')
+                  + f". Seeds per variant and test studies are in the last columns.", '', verdicts_markdown(verdicts).rstrip()]
+    else: lines.append('- nothing to compare: fewer than two variants with complete runs, or runs without per-study evidence (train.add_evidence)')
     mean = {r['variant']: r for r in agg.to_dict('records')}
     g = lambda v, c: mean[v].get(f'{c}_mean', nan)
     lines += ['', '## Diagnostics', '']
@@ -562,8 +549,13 @@ def study_summary(runs, agg, study_dir=None, k: float = NOISE_K) -> str:
     sw = variant_switches(runs, study_dir)
     for v in [v for v in mean if sw.get(v, {}).get('tir')]:
         if 'e' not in mean or g(v, 'Pointing') != g(v, 'Pointing'): continue
-        x = next((x for x in diffs if x['metric'] == 'Pointing' and {x['a'], x['b']} == {'e', v}), None)
-        verdict = {None: 'cannot be judged (fewer than 2 seeds with a value)', True: 'larger than seed noise', False: 'within seed noise'}[x['larger'] if x else None]
+        x = next((r for r in verdicts if r['metric'] == 'Pointing' and {r['x'], r['y']} == {'e', v}), None)
+        if x is None: verdict = 'not compared (no per-study evidence in these runs)'
+        else:   # the table compares (later, earlier): turn it to read as v - (e)
+            sign = 1 if x['x'] == v else -1
+            lo, hi = sorted((sign * x['lo'], sign * x['hi']))
+            verdict = (f"{sign * x['effect']:+.3f} [{lo:+.3f}, {hi:+.3f}], "
+                       + (f"{label(v)} {'>' if sign * x['direction'] > 0 else '<'} (e)" if x['direction'] else 'inconclusive'))
         off = '' if g(v, 'Pointing mask off') != g(v, 'Pointing mask off') else (
             f"; the same weights and words with the mask switched off: {g(v, 'Pointing mask off'):.3f}, the mask's range within "
             f"a row {g(v, 'TIR range'):.1f} logits, the same for every image")
@@ -579,6 +571,7 @@ def study_summary(runs, agg, study_dir=None, k: float = NOISE_K) -> str:
                      '; '.join(f"{label(v)} memory {g(v, 'Mem F1'):.2f} / decoder {g(v, 'Dec AUC'):.2f}" for v in mean))
     if lines[-1] == '': lines.append('- not measured in these runs')
     return '\n'.join(lines) + '\n'
+
 
 # %% ../nbs/11_study.ipynb #a64bff48
 def notebooks_dir() -> Path:
@@ -605,8 +598,10 @@ def _error_of(e: Exception) -> str:
     return f'{ename}: {evalue}' if ename else f'{type(e).__name__}: {e}'
 
 
-def run_one(study: Study, variant: str, seed: int, study_dir: Path, device: str | None = None, nb_dir: Path | None = None) -> dict:
-    "Train one (variant, seed) of a study through papermill; returns its summary record (status done/skipped/failed)."
+def run_one(study: Study, variant: str, seed: int, study_dir: Path, device: str | None = None, nb_dir: Path | None = None,
+            cwd: Path | None = None) -> dict:
+    """Train one (variant, seed) of a study through papermill; returns its summary record (status done/skipped/failed).
+    The kernel runs in `cwd` (default: the working directory), where the study's relative data_dir points."""
     from uar_nb.train import RunFolder
     name = study.run_name(variant, seed)
     folder = Path(study_dir) / 'runs' / name
@@ -622,8 +617,7 @@ def run_one(study: Study, variant: str, seed: int, study_dir: Path, device: str 
                   resume=resume, quiet=True)
     t0 = time.time()
     try:
-        # every kernel runs in the study's working directory, so a relative data_dir means the same folder in each run
-        _execute((nb_dir or notebooks_dir()) / 'train.ipynb', folder / 'train.ipynb', params, Path.cwd())
+        _execute((nb_dir or notebooks_dir()) / 'train.ipynb', folder / 'train.ipynb', params, cwd or Path.cwd())
     except Exception as e:   # PapermillExecutionError (a cell raised), a dead kernel, ...: record, go on
         return {**rec, 'status': 'failed', 'error': _error_of(e), 'seconds': round(time.time() - t0, 1)}
     status = 'done' if run.is_complete() else 'failed'
@@ -714,12 +708,13 @@ class _ThreadEnv:
             else: os.environ[k] = v
 
 
-def run_study(path, jobs: int = 1, device: str | None = None, results_dir='results', quiet: bool = False,
-              nb_dir=None, rerun_changed: bool = False) -> dict:
+def run_study(path, jobs: int = 1, device: str | None = None, results_dir='runs', quiet: bool = False,
+              nb_dir=None, rerun_changed: bool = False, committed_dir='results') -> dict:
     """Run every (variant, seed) of the study file `path` into `results_dir/<study>/runs/`, skipping complete runs and
     recording failed ones, then the ablation table and alignment figures. Returns (and writes) summary.json.
     A complete run trained with another config than the study gives now is refused, naming the keys, unless
-    `rerun_changed` (then it is deleted and trained again)."""
+    `rerun_changed` (then it is deleted and trained again). The committed evidence in `committed_dir/<study>/` is never
+    written; the summary ends by checking its verdicts against this run's (`verdicts.reproduction_report`)."""
     from tqdm.auto import tqdm
     from uar_nb.train import check_device
     study = load_study(path)
@@ -742,11 +737,12 @@ def run_study(path, jobs: int = 1, device: str | None = None, results_dir='resul
         for name in changed: shutil.rmtree(study_dir / 'runs' / name)
         jobs = max(1, int(jobs))
         threads = max(1, (os.cpu_count() or 1) // jobs)
-        t0, records = time.time(), []
+        t0, records, cwd = time.time(), [], Path.cwd()
         env = dict(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads, HF_HUB_OFFLINE=os.environ.get('HF_HUB_OFFLINE', '1'),
                    TOKENIZERS_PARALLELISM='false')
         with _ThreadEnv(**env), ThreadPoolExecutor(max_workers=jobs) as pool:
-            futs = [pool.submit(run_one, study, v, s, study_dir, study.device, nb_dir) for v, s in study.runs()]
+            # one working directory for every kernel: papermill chdirs the process while it starts one, so all use the same
+            futs = [pool.submit(run_one, study, v, s, study_dir, study.device, nb_dir, cwd) for v, s in study.runs()]
             bar = tqdm(total=len(futs), desc=f'study {study.name}', unit='run', disable=quiet)
             for f in as_completed(futs):
                 records.append(f.result())
@@ -766,15 +762,28 @@ def run_study(path, jobs: int = 1, device: str | None = None, results_dir='resul
             with _ThreadEnv(**{**env, 'OMP_NUM_THREADS': os.cpu_count() or 1, 'MKL_NUM_THREADS': os.cpu_count() or 1}):
                 for name, params in jobs_:
                     try:
-                        _execute(nb_dir / f'{name}.ipynb', study_dir / f'{name}.ipynb', params, Path.cwd())
+                        _execute(nb_dir / f'{name}.ipynb', study_dir / f'{name}.ipynb', params, cwd)
                         analyses[name] = {'status': 'done', 'notebook': str(study_dir / f'{name}.ipynb')}
                     except Exception as e:
                         analyses[name] = {'status': 'failed', 'error': _error_of(e), 'notebook': str(study_dir / f'{name}.ipynb')}
         summary.update(analyses=analyses, table=str(study_dir / 'table.md') if (study_dir / 'table.md').exists() else None,
                        figures=sorted(str(p) for p in (study_dir / 'figures').glob('*.png')), seconds=round(time.time() - t0, 1))
+        summary['reproduction'] = check_reproduction(study_dir, Path(committed_dir) / study.name)
         (study_dir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
         if not quiet: print(format_summary(summary))
         return summary
+
+
+
+def check_reproduction(study_dir, committed) -> dict | None:
+    """Did this study reproduce the committed verdicts in `committed/verdicts.json`? None when nothing is committed
+    there, or `study_dir` is the committed folder itself; else the report `uar study` ends with."""
+    study_dir, committed = Path(study_dir), Path(committed)
+    mine, theirs = study_dir / 'verdicts.json', committed / 'verdicts.json'
+    if not (mine.exists() and theirs.exists()) or committed.resolve() == study_dir.resolve(): return None
+    a, b = (json.loads(f.read_text())['verdicts'] for f in (theirs, mine))
+    return {'committed': str(theirs), 'report': f'Committed verdicts ({theirs}) against this run:\n'
+                                               + reproduction_report(a, b, where=str(study_dir / 'summary.md'))}
 
 
 def format_summary(s: dict) -> str:
@@ -787,6 +796,7 @@ def format_summary(s: dict) -> str:
     lines.append(f"table: {s['table'] or '(none: no complete run)'}")
     lines.append(f"figures: {len(s['figures'])} PNG in {Path(s['study_dir']) / 'figures'}")
     lines.append(f"summary: {Path(s['study_dir']) / 'summary.json'}")
+    if s.get('reproduction'): lines += ['', s['reproduction']['report']]
     return '\n'.join(lines)
 
 # %% ../nbs/11_study.ipynb #fb2e5c50
@@ -805,3 +815,44 @@ def check_failures(s: dict) -> dict:
              + f" (the table and figures hold what completed: {s['study_dir']})"]
     lines += [f"  {name}: {last(r.get('error'))}  (see {r['notebook']})" for name, r in bad]
     raise StudyFailed('\n'.join(lines))
+
+# %% ../nbs/11_study.ipynb #pub00002
+PUBLISHED_RUN_FILES = ('config.yaml', 'run.json', 'log.jsonl', 'metrics.json', 'test_reports.jsonl')
+PUBLISHED_STUDY_FILES = ('table.csv', 'table.md', 'summary.md', 'verdicts.json', 'verdicts.md')
+
+
+def _relative(x, root: Path):
+    "Paths in summary.json made relative to the study folder (the committed copy names no machine's folders)."
+    if isinstance(x, dict): return {k: _relative(v, root) for k, v in x.items()}
+    if isinstance(x, list): return [_relative(v, root) for v in x]
+    if isinstance(x, str) and os.path.isabs(x): return os.path.relpath(x, root)
+    return x
+
+
+def publish_study(study_dir, results_dir='results') -> Path:
+    """Copy a finished study (`uar study`'s folder) into `results_dir/<name>/` as the committed evidence: the lean run
+    folders, table, summary, verdicts and figures. Refused when a run failed or the table is missing."""
+    study_dir = Path(study_dir).resolve()
+    s = study_dir / 'summary.json'
+    if not s.exists(): raise StudyError(f'{study_dir} holds no finished study (no summary.json): run `uar study` first')
+    summary = json.loads(s.read_text())
+    if summary.get('failed') or not (study_dir / 'table.md').exists():
+        raise StudyError(f"{study_dir}: {summary.get('failed', 0)} failed run(s) or no table.md; publish only a complete study "
+                         f'(re-run `uar study` until it reports 0 failed)')
+    dest = Path(results_dir).resolve() / study_dir.name
+    if dest == study_dir: raise StudyError(f'{study_dir} is already the published folder')
+    tmp = dest.with_name(f'.{dest.name}.publishing{os.getpid()}')
+    shutil.rmtree(tmp, ignore_errors=True)
+    for m in sorted(study_dir.glob('runs/*/run/metrics.json')):
+        out = tmp / m.parent.relative_to(study_dir); out.mkdir(parents=True)
+        for f in PUBLISHED_RUN_FILES:
+            if (m.parent / f).exists(): shutil.copy2(m.parent / f, out / f)
+    for f in PUBLISHED_STUDY_FILES:
+        if (study_dir / f).exists(): shutil.copy2(study_dir / f, tmp / f)
+    if (study_dir / 'figures').is_dir(): shutil.copytree(study_dir / 'figures', tmp / 'figures')
+    (tmp / 'summary.json').write_text(json.dumps(_relative({**summary, 'reproduction': None}, study_dir), indent=2) + '\n')
+    old = dest.with_name(f'.{dest.name}.old{os.getpid()}')
+    if dest.exists(): os.replace(dest, old)
+    os.replace(tmp, dest)   # the new evidence appears whole, or not at all
+    shutil.rmtree(old, ignore_errors=True)
+    return dest
