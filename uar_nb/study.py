@@ -536,7 +536,7 @@ def study_summary(runs, agg, study_dir=None, verdicts: list[dict] | None = None,
     if verdicts:
         found = [r for r in verdicts if r['direction']]
         lines += [METHOD_NOTE.format(n_boot=n_boot, m=len(verdicts), alpha=0.05), '',
-                  f"{len(found)} of {len(verdicts)} comparisons give a verdict"
+                  f"Verdicts in {len(found)} of {len(verdicts)} comparisons"
                   + (': ' + '; '.join(f"{label(r['x'])} {'>' if r['direction'] > 0 else '<'} {label(r['y'])} on {r['metric']} "
                                       f"({r['effect']:+.3f} [{r['lo']:+.3f}, {r['hi']:+.3f}])" for r in found) if found else '')
                   + f". Seeds per variant and test studies are in the last columns.", '', verdicts_markdown(verdicts).rstrip()]
