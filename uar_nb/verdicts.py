@@ -297,6 +297,9 @@ def verdict_table(evidence: dict, pairs=None, metrics=VERDICT_METRICS, n_boot: i
 def _fmt(x: float) -> str: return 'nan' if x != x else f'{x:+.3f}' if abs(x) >= 0.001 or x == 0 else f'{x:+.1e}'
 
 
+def _ci(r: dict) -> str: return '-' if r['lo'] != r['lo'] else f"[{_fmt(r['lo'])}, {_fmt(r['hi'])}]"
+
+
 def _p(p: float) -> str: return '-' if p != p else '<0.001' if p < 0.001 else f'{p:.3f}'
 
 
@@ -310,7 +313,7 @@ def verdicts_markdown(rows: list[dict]) -> str:
     for r in rows:
         v = r['verdict'].replace(r['x'], label(r['x']), 1).replace(r['y'], label(r['y']), 1) if r['direction'] else r['verdict']
         lines.append(f"| {label(r['x'])} vs {label(r['y'])} | {r['metric']} | {r['mean_x']:.3f} | {r['mean_y']:.3f} | {_fmt(r['effect'])} | "
-                     f"[{_fmt(r['lo'])}, {_fmt(r['hi'])}] | {_p(r['p'])} | {_p(r['p_holm'])} | "
+                     f"{_ci(r)} | {_p(r['p'])} | {_p(r['p_holm'])} | "
                      f"{'**' + v + '**' if r['direction'] else v} | {r['seeds_x']}/{r['seeds_y']} | {r['studies']} |")
     return '\n'.join(lines) + '\n'
 
