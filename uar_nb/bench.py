@@ -11,6 +11,11 @@ import numpy as np
 import torch
 
 from .config import Config, get_config
+from .data import Tokenizer
+from .model import UARModel
+from .train import train_one_epoch, make_optimizer, make_scheduler, plan_stages, resolve_device
+from .lsu import DVAETokenizer, KMeansTokenizer, load_or_fit_image_tokenizer
+from . import data, lsu
 
 # %% auto #0
 __all__ = ['IU_SHAPE', 'PEERS_H200', 'memory_status', 'reset_peak_memory', 'peak_memory_mb', 'synchronize', 'Timer',
@@ -78,7 +83,6 @@ def bench_config(preset: str = 'iu_xray', variant: str = 'UAR', device: str = 'c
 
 def synthetic_tokenizer(vocab_size: int = IU_SHAPE['vocab_size'], dataset: str = 'iu_xray'):
     "A word tokenizer with `vocab_size - 1` made-up words (+ id 0), like R2Gen's 760-word IU vocabulary."
-    from uar_nb.data import Tokenizer
     return Tokenizer(sorted([f'w{i:04d}' for i in range(vocab_size - 2)] + ['<unk>']), dataset, 3)
 
 
@@ -97,14 +101,12 @@ def synthetic_batch(cfg: Config, batch_size: int, vocab_size: int, n_codes: int 
 
 # %% ../nbs/12_bench.ipynb #fbd9df53
 def build_bench_model(cfg: Config, device, vocab_size: int = IU_SHAPE['vocab_size']):
-    from uar_nb.model import UARModel
     torch.manual_seed(cfg.train.seed)
     return UARModel(cfg, synthetic_tokenizer(vocab_size)).to(device)
 
 
 def time_training(model, batch: dict, cfg: Config, device, warmup: int = 2, steps: int = 5, compile: bool = False) -> dict:
     "samples/s of the trainer's step (forward, loss, backward, clip, AdamW) on one repeated batch; peak memory."
-    from uar_nb.train import train_one_epoch, make_optimizer, make_scheduler, plan_stages
     device = torch.device(device)
     stage = plan_stages(cfg)[-1]
     opt = make_optimizer(model, cfg)                            # fused AdamW where torch has the kernel
@@ -149,7 +151,6 @@ def time_generation(model, batch: dict, cfg: Config, device, beam_size: int = 3,
 def time_image_tokenizer(kind: str, device='cpu', n_images: int = 64, image_size: int = 112, n_codes: int = 1024,
                          patch_size: int = 8, batch_size: int = 64, warmup: int = 1) -> dict:
     "images/s of the dVAE or k-means image tokenizer on random uint8 images (N, 1, S, S)."
-    from uar_nb.lsu import DVAETokenizer, KMeansTokenizer
     device = torch.device(device)
     g = torch.Generator().manual_seed(0)
     images = torch.randint(0, 256, (n_images, 1, image_size, image_size), generator=g, dtype=torch.uint8)
@@ -236,7 +237,6 @@ def run_bench(device: str = 'cpu', variants=('UAR', 'BASE'), batch_sizes=(16, 64
               warmup: int | None = None, tokenizers=('dvae', 'kmeans'), quiet: bool = False) -> dict:
     """Measure train samples/s, beam-3 reports/s, peak memory (per variant x batch size) and image tokenizer images/s
     on synthetic IU-shaped inputs; print a table and write JSON to `json_path`. Returns the report."""
-    from uar_nb.train import resolve_device
     dev = resolve_device(device)
     cuda = dev.type == 'cuda'
     os.environ.setdefault('HF_HUB_OFFLINE', '1')
@@ -335,8 +335,6 @@ def scale_check(n_entries: int = 270_790, out_dir=None, image_size: int = 32, ba
     random visual tokens from a memmap instead: the DataLoader sees the same kind of array."""
     import shutil, tempfile, tracemalloc
     import concurrent.futures, multiprocessing, sklearn.cluster, PIL.PngImagePlugin  # imports before the baseline:
-    from uar_nb import data, lsu                                                      # module objects are not per entry
-    from uar_nb.train import load_or_fit_image_tokenizer
     own = out_dir is None
     out = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix='uar_scale_'))
     n_val, n_test = max(1, n_entries // 127), max(1, n_entries // 70)      # MIMIC's split proportions

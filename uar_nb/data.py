@@ -20,8 +20,8 @@ from .config import Config
 
 # %% auto #0
 __all__ = ['DATASETS', 'DataError', 'DataWarning', 'clean_report', 'check_unique_ids', 'load_annotation', 'Tokenizer',
-           'encoded_lengths', 'vocab_stats', 'load_image', 'ImageCache', 'ReportDataset', 'collate', 'build_tokenizer',
-           'make_loader', 'check_splits']
+           'encoded_lengths', 'vocab_stats', 'png_significant_bits', 'load_image', 'ImageCache', 'ReportDataset',
+           'collate', 'build_tokenizer', 'make_loader', 'check_splits']
 
 # %% ../nbs/01_data.ipynb #e270a12f
 DATASETS = {'iu_xray': dict(n_views=2, threshold=3, max_len=60, cleaner='iu_xray'),
@@ -263,10 +263,28 @@ def vocab_stats(annotation_path, dataset: str, threshold: int | None = None, max
     return out
 
 # %% ../nbs/01_data.ipynb #3a326b45
+def png_significant_bits(path) -> int | None:
+    "The sBIT chunk of a grayscale PNG (how many of its 16 bits carry the image: 12 for most DICOM exports), else None."
+    try:
+        with open(path, 'rb') as f:
+            if f.read(8) != b'\x89PNG\r\n\x1a\n': return None
+            while True:
+                head = f.read(8)
+                if len(head) < 8 or head[4:] in (b'IDAT', b'IEND'): return None   # sBIT comes before the image data
+                n, kind = int.from_bytes(head[:4], 'big'), head[4:]
+                body = f.read(n); f.read(4)
+                if kind == b'sBIT' and body: return int(body[0])
+    except OSError: return None
+
+
 def _to_gray_u8(img: Image.Image) -> np.ndarray:
     if img.mode in ('I;16', 'I;16B', 'I;16L', 'I;16N', 'I', 'F'):
         a = np.asarray(img, dtype=np.float64)
-        if img.mode.startswith('I;16') or a.max() > 255: a = a / 257.0   # 16-bit range -> 8 bits
+        # 12-bit X-rays are stored in 16-bit PNGs: scale by the bits that carry the image (the PNG's sBIT chunk, else the
+        # fewest bits that hold its maximum), not by 65535, which would leave a 12-bit image near black
+        bits = png_significant_bits(img.filename) if img.format == 'PNG' and getattr(img, 'filename', None) else None
+        if bits is None and (img.mode.startswith('I;16') or a.max() > 255): bits = max(8, int(np.ceil(np.log2(a.max() + 1))))
+        if bits: a = a * (255.0 / (2 ** bits - 1))
         return np.clip(np.rint(a), 0, 255).astype(np.uint8)
     if img.mode == 'CMYK': img = img.convert('RGB')
     if img.mode != 'L': img = img.convert('L')   # RGB(A), LA, P, 1 -> luminance; alpha is ignored

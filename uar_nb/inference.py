@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_generate.ipynb #9e62703d
 from __future__ import annotations
-import csv, hashlib, json, os, re, shutil, textwrap, time
+import csv, json, os, re, textwrap, time, warnings
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +12,15 @@ import torch
 from PIL import Image
 
 from .data import _resize, _to_gray_u8
+from .train import GENERATION_FILE, NEEDED_FILES, VIEWS, make_self_contained, sha256_file, view_names, resolve_device
+from .model import UARModel
+from . import viz
+from .labeler import read_csv_table
 
 # %% auto #0
-__all__ = ['VIEWS', 'GENERATION_FILE', 'NEEDED_FILES', 'FINDING_WORDS', 'InferenceError', 'NotARunError', 'UnfinishedRunError',
-           'ImageError', 'ViewsError', 'read_image', 'image_array', 'study_views', 'find_checkpoint',
-           'make_self_contained', 'ReportGenerator', 'finding_words', 'word_attention', 'attention_figure',
-           'read_studies', 'write_reports', 'generate_file', 'generate_command']
+__all__ = ['FINDING_WORDS', 'InferenceError', 'NotARunError', 'UnfinishedRunError', 'ImageError', 'ViewsError', 'ImageWarning',
+           'read_image', 'image_array', 'study_views', 'find_checkpoint', 'ReportGenerator', 'finding_words',
+           'word_attention', 'attention_figure', 'read_studies', 'write_reports', 'generate_file', 'generate_command']
 
 # %% ../nbs/14_generate.ipynb #b77461e4
 class InferenceError(ValueError):
@@ -35,13 +38,10 @@ class ImageError(InferenceError):
 class ViewsError(InferenceError):
     "A study with another number of views than the model was trained on."
 
+class ImageWarning(UserWarning):
+    "An image that reads, but hardly as an X-ray: nearly black or flat."
+
 # %% ../nbs/14_generate.ipynb #045a68a4
-VIEWS = {1: ('frontal',), 2: ('frontal', 'lateral')}   # the order of image_path in R2Gen annotations
-
-
-def _view_names(n: int) -> tuple: return VIEWS.get(n, tuple(f'view {i + 1}' for i in range(n)))
-
-
 def read_image(path, size: int) -> np.ndarray:
     """One X-ray file -> grayscale uint8 `(size, size)`, read like training (`data.load_image`): PNG or JPEG, 8 or 16
     bit, gray or RGB; resized (bilinear) to the model's image size."""
@@ -56,6 +56,9 @@ def read_image(path, size: int) -> np.ndarray:
     except Exception as e:
         raise ImageError(f'cannot read image {path}: {e}. Is it a complete PNG or JPEG file? (a truncated download or '
                          f'copy, or another format, fails here)') from None
+    if int(a.max()) - int(a.min()) < 8:   # an empty film, or a bit depth read wrongly: the report would describe nothing
+        warnings.warn(f'{path}: nearly black or flat after conversion to 8 bits (values {a.min()}-{a.max()}); check the '
+                      f"file's bit depth and contrast", ImageWarning, stacklevel=2)
     return a if a.shape == (size, size) else _resize(a, size)
 
 
@@ -84,24 +87,13 @@ def study_views(study, n_views: int, size: int, who: str = 'study') -> np.ndarra
     one = isinstance(study, (str, Path, Image.Image, np.ndarray)) or torch.is_tensor(study)
     views = [study] if one else list(study)
     if len(views) != n_views:
-        names = ', '.join(_view_names(n_views))
+        names = ', '.join(view_names(n_views))
         raise ViewsError(f'{who}: the model reads {n_views} view(s) per study ({names}, in that order), got {len(views)}'
                          + (f': {", ".join(map(str, views))}' if all(isinstance(v, (str, Path)) for v in views) else ''))
     return np.stack([read_image(v, size) if isinstance(v, (str, Path))
-                     else image_array(v, size, f'{who}, {_view_names(n_views)[i]} view') for i, v in enumerate(views)])
+                     else image_array(v, size, f'{who}, {view_names(n_views)[i]} view') for i, v in enumerate(views)])
 
 # %% ../nbs/14_generate.ipynb #800954ed
-GENERATION_FILE = 'generation.json'
-NEEDED_FILES = ('config.yaml', 'tokenizer.json', 'model.safetensors')
-
-
-def _sha256(path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for b in iter(lambda: f.read(chunk), b''): h.update(b)
-    return h.hexdigest()
-
-
 def _read_settings(ckpt: Path) -> dict:
     p = ckpt / GENERATION_FILE
     if not p.exists(): return {}
@@ -142,28 +134,6 @@ def find_checkpoint(path) -> tuple[Path, dict]:
     return best, settings
 
 
-def make_self_contained(run_dir) -> Path:
-    """End of training: check that the selected checkpoint of a complete run holds everything inference needs, and
-    write its `generation.json` (mask setting of the selected epoch, views, image size, weights' SHA-256)."""
-    run_dir = Path(run_dir)
-    best, last = run_dir / 'checkpoints' / 'best', run_dir / 'checkpoints' / 'last'
-    if not (best / 'model.safetensors').exists() and (last / 'model.safetensors').exists():   # no validation improved
-        shutil.copytree(last, best, ignore=shutil.ignore_patterns('trainer_state.pt'), dirs_exist_ok=True)
-    from uar_nb.config import Config
-    cfg = Config.from_yaml(best / 'config.yaml')
-    needed = list(NEEDED_FILES) + (['image_tokenizer/image_tokenizer.json'] if cfg.model.visual_encoder == 'lsu' else [])
-    missing = [f for f in needed if not (best / f).exists()]
-    if missing: raise RuntimeError(f'{best} lacks {", ".join(missing)}: the checkpoint cannot be used for inference')
-    sel = json.loads((run_dir / 'metrics.json').read_text()).get('selected') or {}
-    info = {'use_mask': bool(sel.get('use_mask', cfg.model.tir)), 'selected': sel, 'variant': cfg.variant,
-            'dataset': cfg.data.dataset, 'views': list(_view_names(cfg.data.n_views)), 'image_size': cfg.data.image_size,
-            'model_sha256': _sha256(best / 'model.safetensors')}
-    itok = best / 'image_tokenizer' / 'image_tokenizer.json'
-    if itok.exists() and json.loads(itok.read_text()).get('kind') == 'dvae' and not json.loads(itok.read_text()).get('weights'):
-        info['needs'] = f'the pretrained dVAE weights {cfg.lsu.dvae_name!r} (lsu.dvae_name), which are not copied into the run'
-    (best / GENERATION_FILE).write_text(json.dumps(info, indent=1) + '\n')
-    return best / GENERATION_FILE
-
 # %% ../nbs/14_generate.ipynb #7cc733d5
 class ReportGenerator:
     "A trained model with what generation needs: `ReportGenerator.from_pretrained(run_or_folder)`, then `generate`."
@@ -172,17 +142,15 @@ class ReportGenerator:
         self.use_mask = (model.tir is not None) if use_mask is None else bool(use_mask)
         self.cfg = model.cfg
         self.n_views, self.image_size = self.cfg.data.n_views, self.cfg.data.image_size
-        self.views = _view_names(self.n_views)
+        self.views = view_names(self.n_views)
 
     @classmethod
     def from_pretrained(cls, path, device: str = 'cpu') -> 'ReportGenerator':
         "Load from a run folder (its selected checkpoint) or a `save_pretrained` folder; `device`: cpu, cuda, auto."
-        from uar_nb.model import UARModel
-        from uar_nb.train import resolve_device
         ckpt, settings = find_checkpoint(path)
         missing = [f for f in NEEDED_FILES if not (ckpt / f).exists()]
         if missing: raise NotARunError(f'{ckpt} lacks {", ".join(missing)}: copy the whole checkpoint folder')
-        if settings.get('model_sha256') and _sha256(ckpt / 'model.safetensors') != settings['model_sha256']:
+        if settings.get('model_sha256') and sha256_file(ckpt / 'model.safetensors') != settings['model_sha256']:
             raise InferenceError(f'{ckpt}/model.safetensors is not the file this checkpoint was saved with (SHA-256 differs from '
                                  f'{GENERATION_FILE}): a damaged or incomplete copy, or weights from elsewhere. Copy it again')
         dev = resolve_device(device)
@@ -193,7 +161,7 @@ class ReportGenerator:
         "The model's `save_pretrained` folder plus `generation.json`."
         path = self.model.save_pretrained(path)
         info = {'use_mask': self.use_mask, 'views': list(self.views), 'image_size': self.image_size,
-                'model_sha256': _sha256(path / 'model.safetensors')}
+                'model_sha256': sha256_file(path / 'model.safetensors')}
         (path / GENERATION_FILE).write_text(json.dumps(info, indent=1) + '\n')
         return path
 
@@ -250,7 +218,6 @@ def finding_words(report: str, n: int = 3) -> tuple[list[str], bool]:
 @torch.no_grad()
 def word_attention(gen: ReportGenerator, views: np.ndarray, report: str, words) -> dict:
     "word -> `(n_views, g, g)` attention of the decoder while it wrote `word` in `report`, for one prepared study."
-    from uar_nb import viz
     model = gen.model
     ids = torch.tensor([model.tokenizer.encode(report, model.max_len)], device=gen.device)
     batch = {'images': torch.as_tensor(views)[None, :, None].float().div(255).to(gen.device), 'input_ids': ids,
@@ -262,7 +229,6 @@ def attention_figure(gen: ReportGenerator, views: np.ndarray, report: str, words
     """Rows = words (default: the report's finding words), columns = views: the attention over each X-ray, stretched per
     word over both views (relative attention). Returns the figure; `save` writes a PNG."""
     import matplotlib.pyplot as plt
-    from uar_nb import viz
     named = True
     if words is None: words, named = finding_words(report, n)
     words = [w for w in words if w in report.split()]
@@ -304,7 +270,6 @@ def _unique(path, ids):
     if dups: raise InferenceError(f'{path}: {len(dups)} duplicate id(s): {", ".join(map(repr, dups[:10]))}; reports.csv needs one row per id')
 
 
-from .labeler import read_csv_table
 
 
 def read_studies(path, split: str = 'test', image_root=None) -> list[tuple[str, list[Path]]]:
@@ -350,7 +315,12 @@ def write_reports(reports: dict, out) -> Path:
     return out
 
 
-def _safe_name(s: str) -> str: return re.sub(r'[^A-Za-z0-9._-]+', '_', s)[:120] or 'study'
+def _safe_name(s: str) -> str:
+    "A file name for a study id: kept as it is when safe, else made safe with a short hash of the id, so two ids never share one."
+    safe = re.sub(r'[^A-Za-z0-9._-]+', '_', s)[:120]
+    if safe == s and safe not in ('', '.', '..'): return safe
+    import hashlib
+    return f"{safe.strip('.') or 'study'}-{hashlib.sha1(s.encode()).hexdigest()[:8]}"   # 'a b', 'a/b', 'a_b': three names
 
 
 def generate_file(gen: ReportGenerator, studies, out, beam_size: int | None = None, batch_size: int | None = None,

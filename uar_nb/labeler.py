@@ -6,6 +6,7 @@
 from __future__ import annotations
 import csv
 import json
+import os
 import re
 import time
 import warnings
@@ -18,10 +19,11 @@ __all__ = ['OBSERVATIONS', 'COMMON5', 'POSITIVE', 'NEGATIVE', 'UNCERTAIN', 'BLAN
            'POST_NEGATION', 'SHORT_NEGATION', 'PRE_UNCERTAINTY', 'POST_UNCERTAINTY', 'ALTERNATIVES', 'PSEUDO_TRIGGERS',
            'PARTIAL_NEGATION', 'DOUBLE_NEGATION', 'FINDINGS', 'SURE_WHEN_SEEN', 'HINTS', 'NEGATED_ONLY', 'STATED_ONLY',
            'LOOKALIKES', 'OTHER_FINDINGS', 'ANATOMY', 'LARGE', 'BORDERLINE', 'NORMAL', 'STABLE', 'BARE_MENTION',
-           'Mention', 'OTHER', 'ReportRow', 'IU_DIR', 'DEVELOPMENT', 'LOOKALIKES_NOTE', 'sentences', 'clauses',
-           'context', 'size_status', 'LabelerError', 'mentions', 'label_report', 'label_reports', 'LabelerWarning',
-           'read_csv_table', 'read_reports', 'write_labels', 'read_labels', 'label_file', 'agreement', 'iu_agreement',
-           'agreement_table', 'agreement_figure', 'labelling_speed', 'write_iu_agreement']
+           'Mention', 'OTHER', 'ReportRow', 'MISSING_MARKERS', 'IU_DIR', 'DEVELOPMENT', 'LOOKALIKES_NOTE', 'sentences',
+           'clauses', 'context', 'size_status', 'LabelerError', 'mentions', 'label_report', 'label_reports',
+           'LabelerWarning', 'is_missing', 'swallowed_line', 'read_csv_table', 'read_reports', 'write_labels',
+           'read_labels', 'label_file', 'agreement', 'iu_agreement', 'agreement_table', 'agreement_figure',
+           'labelling_speed', 'write_iu_agreement']
 
 # %% ../nbs/08a_labeler.ipynb #c4b1cb0c
 OBSERVATIONS = ['Enlarged Cardiomediastinum', 'Cardiomegaly', 'Lung Opacity', 'Lung Lesion', 'Edema', 'Consolidation',
@@ -296,6 +298,28 @@ def _read_annotation(path: Path, split: str | None) -> list[ReportRow]:
             rows.append(ReportRow(str(eid), sp, e['report']))
     return rows
 
+MISSING_MARKERS = ('nan', 'none', 'null', 'n/a', 'na')   # what pandas, R and spreadsheets write for a missing cell
+
+
+def is_missing(cell) -> bool:
+    "An empty cell, whitespace, or a missing-value marker written as text ('nan', 'None', 'NULL', 'N/A'): not a report."
+    return not isinstance(cell, str) or cell.strip().lower() in ('',) + MISSING_MARKERS
+
+
+def _row_lines(cell: str, n_fields: int) -> list[str]:
+    """The inner lines of a multi-line cell that read as a row of their own - n_fields fields, the first a word without
+    spaces, like an id - a stray quote's victims. A report's own line ('Impression: normal, no change') does not."""
+    if '\n' not in cell or n_fields < 2: return []
+    rowlike = lambda f: len(f) == n_fields and f[0].strip() and not re.search(r'\s', f[0].strip())
+    return [l for l in cell.splitlines()[1:] if rowlike(next(csv.reader([l]), []))]
+
+
+def _swallowed_rows(row: list[str], n_fields: int) -> int: return sum(len(_row_lines(c, n_fields)) for c in row)
+
+
+def swallowed_line(row: list[str], n_fields: int) -> str: return next(l for c in row for l in _row_lines(c, n_fields))
+
+
 def read_csv_table(path: str | Path, required=(), error=ValueError, hint: str = '') -> tuple[list[str], list[tuple[int, dict]]]:
     """The header and rows of a UTF-8 CSV, each row as (line number, {column: cell}); blank lines are skipped. What users
     get wrong is an `error` naming the file and the fix: an empty file, text that is not UTF-8 (a byte-order mark, as
@@ -311,16 +335,23 @@ def read_csv_table(path: str | Path, required=(), error=ValueError, hint: str = 
     try: text = raw.decode('utf-8-sig')
     except UnicodeDecodeError as e:
         raise error(f'{path} is not UTF-8 text ({e.reason} at byte {e.start}): save it as UTF-8 (CSV UTF-8)') from None
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))   # a long report is one field, not an error
     reader = csv.reader(io.StringIO(text, newline=''))
     header = [h.strip() for h in next(reader)]
     missing = [c for c in required if c not in header]
     if missing: raise error(f'{path}: no column {", ".join(map(repr, missing))} (columns: {header}){hint}')
-    rows = []
+    rows, last = [], reader.line_num
     for r in reader:
+        first, last = last + 1, reader.line_num
         if not any(c.strip() for c in r): continue
         if len(r) != len(header):
             raise error(f'{path}: line {reader.line_num} has {len(r)} fields, the header {len(header)}: a cell with a comma '
                         f'must be quoted ("a, b"), as csv writers do')
+        swallowed = _swallowed_rows(r, len(header))
+        if swallowed:
+            raise error(f'{path}: lines {first}-{last} were read as one row: a quote (") opens a cell that runs over '
+                        f'{swallowed} line(s) that look like rows of their own ({swallowed_line(r, len(header))!r:.60}). '
+                        f'Double a quote inside a cell ("") or quote the whole cell, as csv writers do')
         rows.append((reader.line_num, dict(zip(header, r))))
     return header, rows
 
@@ -336,7 +367,8 @@ def _read_csv(path: Path, split: str | None, id_col: str, report_col: str) -> li
         if not _is_text(r[report_col]):
             raise LabelerError(f'{path}: row {line} (id {eid!r}): column {report_col!r} is not text ({r[report_col]!r:.40}); '
                                f'check that {report_col!r} is the report column (CLI: --report-col)')
-        if split is None or r.get('split') == split: rows.append(ReportRow(eid, r.get('split'), r[report_col]))
+        text = '' if is_missing(r[report_col]) else r[report_col]   # 'nan' / 'None' from a dataframe: no report, not one
+        if split is None or r.get('split') == split: rows.append(ReportRow(eid, r.get('split'), text))
     return rows
 
 def read_reports(path: str | Path, split: str | None = None, id_col: str = 'id', report_col: str = 'report') -> list[ReportRow]:
@@ -355,10 +387,14 @@ def write_labels(rows: list[ReportRow], labels: list[dict], path: str | Path) ->
     "CheXbert-layout CSV: id, split, then the 14 observations as 1.0 / 0.0 / -1.0 / blank."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, 'w', newline='', encoding='utf-8') as f:
-        w = csv.writer(f)
-        w.writerow(['id', 'split'] + OBSERVATIONS)
-        for r, lab in zip(rows, labels): w.writerow([r.id, r.split or ''] + [_cell(lab[o]) for o in OBSERVATIONS])
+    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')   # written whole, then renamed: a killed run leaves no partial CSV
+    try:
+        with open(tmp, 'w', newline='', encoding='utf-8') as f:
+            w = csv.writer(f)
+            w.writerow(['id', 'split'] + OBSERVATIONS)
+            for r, lab in zip(rows, labels): w.writerow([r.id, r.split or ''] + [_cell(lab[o]) for o in OBSERVATIONS])
+        os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True)
     return path
 
 _VALUES = {'': BLANK, '1.0': 1, '1': 1, '0.0': 0, '0': 0, '-1.0': -1, '-1': -1}
@@ -381,7 +417,8 @@ def label_file(input: str | Path, out: str | Path, split: str | None = None, id_
     rows = read_reports(input, split, id_col, report_col)
     empty = [r.id for r in rows if not r.text.strip()]
     if empty:
-        warnings.warn(f'{input}: {len(empty)} empty report(s), labelled blank everywhere: {_ids_msg(empty)}', LabelerWarning, stacklevel=2)
+        warnings.warn(f'{input}: {len(empty)} empty report(s) (blank, or a missing-value marker such as nan / None), '
+                      f'labelled blank everywhere: {_ids_msg(empty)}', LabelerWarning, stacklevel=2)
     t0 = time.perf_counter()
     labels = label_reports([r.text for r in rows], progress=progress, lookalikes=lookalikes)
     secs = time.perf_counter() - t0

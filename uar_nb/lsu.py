@@ -4,20 +4,23 @@
 
 # %% ../nbs/03_lsu.ipynb #e54ae241
 from __future__ import annotations
-import hashlib, json, math, os, tempfile, time
+import hashlib, json, math, os, shutil, tempfile, time
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from .config import Config
+from .config import Config, get_config, apply_overrides
+from . import data
+from .toydata import load_labels, FINDINGS
 
 # %% auto #0
 __all__ = ['LOGIT_LAPLACE_EPS', 'as_image_batch', 'ImageTokenizer', 'load_image_tokenizer', 'dvae_pixels', 'DVAETokenizer',
            'check_fit_images', 'image_patches', 'KMeansTokenizer', 'synthetic_frontal', 'VQVAE', 'VQTokenizer',
            'fit_settings_name', 'make_image_tokenizer', 'token_cache_path', 'build_token_cache', 'token_blocks',
            'block_patches', 'VisualTokenEmbedding', 'TextEmbedding', 'reconstruction_psnr', 'code_usage',
-           'onehot_tokens', 'probe_f1', 'pixel_features', 'measure_tokenizer', 'tokenizer_report', 'tokenizer_table']
+           'onehot_tokens', 'probe_f1', 'pixel_features', 'measure_tokenizer', 'load_or_fit_image_tokenizer',
+           'tokenizer_report', 'tokenizer_table']
 
 # %% ../nbs/03_lsu.ipynb #5e25a524
 def as_image_batch(images) -> torch.Tensor:
@@ -726,10 +729,26 @@ def measure_tokenizer(image_tokenizer: ImageTokenizer, train_images, val_images,
         if merge > 1: out['token_merge'] = merge
     return out
 
+# %% ../nbs/03_lsu.ipynb #lsufit02
+def load_or_fit_image_tokenizer(cfg: Config, train_images, train_key: str, progress: bool = True):
+    """The image tokenizer of `cfg.lsu`. A fitted tokenizer (kmeans codebook, vq VQ-VAE) is fitted once per (settings, training
+    images) with a fixed seed and kept in the cache folder, so every run and seed on the same data shares one visual vocabulary."""
+    l = cfg.lsu
+    if l.image_tokenizer not in ('kmeans', 'vq'): return make_image_tokenizer(cfg)
+    folder = cfg.data.cache_root() / 'image_tokenizers' / f'{fit_settings_name(cfg)}_{train_key}'
+    if (folder / 'DONE').exists(): return load_image_tokenizer(folder)
+    tok = make_image_tokenizer(cfg, train_images=train_images, seed=0, progress=progress)
+    tmp = folder.with_name(folder.name + f'.tmp{os.getpid()}')
+    shutil.rmtree(tmp, ignore_errors=True)
+    tok.save(tmp); (tmp / 'DONE').write_text('')
+    try: os.replace(tmp, folder)
+    except OSError: shutil.rmtree(tmp, ignore_errors=True)  # another process won the race: use its codebook
+    return load_image_tokenizer(folder)
+
+
 # %% ../nbs/03_lsu.ipynb #912c87b1
 def _split_images(cfg: Config, splits=('train', 'val'), max_train: int | None = None):
     "uint8 (N, V, S, S) images and entries of `splits` through the data layer's cache (resized to data.image_size)."
-    from uar_nb import data
     d = cfg.data
     entries = data.load_annotation(d.annotation_path(), d.dataset, splits=splits, strict=d.strict, n_views=d.n_views)
     if max_train is not None and 'train' in entries: entries['train'] = entries['train'][:max_train]
@@ -742,14 +761,11 @@ def tokenizer_report(data_dir, kinds=('kmeans', 'vq'), overrides=None, preset: s
     """Fit (or reuse from the cache, exactly as training does) each tokenizer kind on the TRAIN images of `data_dir` and
     measure it on val with `measure_tokenizer`; with a toy `labels.json`, also the pixel probe. Optionally write JSON."""
     import time
-    from uar_nb.config import get_config, apply_overrides
-    from uar_nb.train import load_or_fit_image_tokenizer
     cfg = apply_overrides(get_config(preset, overrides={'data.data_dir': str(data_dir)}), overrides or {})
     imgs = _split_images(cfg)
     (tr, e_tr, key), (va, e_va, _) = imgs['train'], imgs['val']
     names, y_tr, y_va = (), None, None
     if (Path(data_dir) / 'labels.json').exists():
-        from uar_nb.toydata import load_labels, FINDINGS
         lab = load_labels(data_dir)
         names = tuple(FINDINGS)
         y_tr, y_va = ([[lab[e['id']][f] for f in names] for e in es] for es in (e_tr, e_va))

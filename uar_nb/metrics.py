@@ -15,6 +15,7 @@ from typing import Callable, Iterable, Mapping
 import numpy as np
 
 from .data import DATASETS, Tokenizer, load_annotation
+from .labeler import COMMON5, OBSERVATIONS, is_missing, label_reports, read_csv_table
 
 # %% auto #0
 __all__ = ['METRIC_KEYS', 'JRE_HINT', 'PROTOCOLS', 'CHEXBERT_LABELS', 'CHEXBERT_HOWTO', 'CE_UNCERTAIN', 'CE_LABELERS',
@@ -144,7 +145,6 @@ def dataset_defaults(dataset: str) -> tuple[int, int]:
     if dataset not in DATASETS: raise ValueError(f'unknown dataset {dataset!r}: use one of {", ".join(DATASETS)}')
     return DATASETS[dataset]['threshold'], DATASETS[dataset]['max_len']
 
-from .labeler import read_csv_table
 
 def read_predictions(path: str | Path, id_col: str = 'id', report_col: str = 'report') -> dict[str, str]:
     "Read id -> report from a CSV (08a_labeler `read_csv_table`); duplicate ids and empty reports are errors naming the file and the ids."
@@ -156,8 +156,9 @@ def read_predictions(path: str | Path, id_col: str = 'id', report_col: str = 're
         if i in seen and i not in dups: dups.append(i)
         seen.add(i)
     if dups: raise PredictionsError(f'{path}: {len(dups)} duplicate id(s) in column {id_col!r}: {_ids_msg(dups)}')
-    empty = [i for i, r in rows if not r.strip()]
-    if empty: raise PredictionsError(f'{path}: {len(empty)} empty prediction(s) in column {report_col!r} for id(s) {_ids_msg(empty)}')
+    empty = [i for i, r in rows if is_missing(r)]
+    if empty: raise PredictionsError(f'{path}: {len(empty)} empty prediction(s) in column {report_col!r} (blank, or a missing-value '
+                                     f'marker such as nan / None) for id(s) {_ids_msg(empty)}: every id needs a generated report')
     return dict(rows)
 
 def score_predictions(annotation_path: str | Path, predictions_csv: str | Path, split: str = 'test',
@@ -277,8 +278,6 @@ def chexbert_labels4(reports: list[str], weights_path: str | Path | None = None,
     return [{n: None if v == '' else int(v) for n, v in zip(names, labeler.get_label(r, mode='classification'))} for r in reports]
 
 # %% ../nbs/08_metrics.ipynb #84623dba
-from .labeler import COMMON5, OBSERVATIONS, label_reports
-
 CE_UNCERTAIN = ('positive', 'negative', 'ignore')
 CE_LABELERS = {'rule': 'uar_nb.labeler (rules, offline)', 'chexbert': 'CheXbert (f1chexbert, mode=classification)'}
 
@@ -379,8 +378,11 @@ def mask_to_tokens(mask: np.ndarray, grid: int, rule: str = 'any') -> np.ndarray
     m = np.asarray(mask, dtype=bool)
     if m.ndim == 2: m = m[None]
     V, H, W = m.shape
-    if H % grid or W % grid: raise ValueError(f'mask of {H}x{W} pixels does not split into a {grid}x{grid} token grid')
-    frac = m.reshape(V, grid, H // grid, grid, W // grid).mean(axis=(2, 4))
+    if H % grid == 0 and W % grid == 0: frac = m.reshape(V, grid, H // grid, grid, W // grid).mean(axis=(2, 4))
+    else:   # a mask stored at another size than the image is read (128 px, read at 112): the image is resized whole at
+        # test time, so token (r, c) covers the same share of the mask as of the image - the rows and columns it overlaps
+        span = lambda n: [(k * n // grid, -(-(k + 1) * n // grid)) for k in range(grid)]
+        frac = np.array([[[m[v, a:b, c:d].mean() for c, d in span(W)] for a, b in span(H)] for v in range(V)])
     return (frac > 0 if rule == 'any' else frac > 0.5).reshape(-1)
 
 def pointing_score(attn: np.ndarray, words: list[str], masks: Mapping[str, np.ndarray], word2finding: Mapping[str, str],

@@ -16,6 +16,7 @@ from .data import Tokenizer
 from .lsu import ImageTokenizer, VisualTokenEmbedding, TextEmbedding, load_image_tokenizer, as_image_batch
 from .cra import CRA, masked_mean, triplet_loss
 from .tir import TIRMask, MaskedCrossAttention
+from .decode import greedy_decode, beam_search
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'SelfAttention', 'FeedForward', 'EncoderLayer', 'DecoderLayer', 'build_resnet',
@@ -350,7 +351,6 @@ def _as_batch(self: UARModel, x) -> dict:
 def generate_ids(self: UARModel, batch_or_images, beam_size: int | None = None, max_len: int | None = None,
                  use_mask: bool | None = None, use_cache: bool = True) -> Tensor:
     "Token ids (B, T) starting with BOS, 0-padded after EOS (greedy when beam_size=1)."
-    from uar_nb.decode import greedy_decode, beam_search     # decode imports this module's interface only
     was = self.training; self.eval()
     beam = beam_size or self.cfg.decode.beam_size
     max_len = max_len or self.cfg.decode_max_len()

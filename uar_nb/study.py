@@ -11,9 +11,14 @@ from pathlib import Path
 
 import yaml
 
-from .config import Config, ConfigError, PRESETS, VARIANTS, get_config
+from .config import Config, ConfigError, PRESETS, VARIANTS, get_config, parse_override
 from .verdicts import (METHOD_NOTE, MissingEvidence, label as _short, reproduction_report, study_evidence,
                              verdict_list, verdict_table, verdicts_markdown)
+from .train import check_device, train, RunFolder, describe_diff, result_diff
+from .toydata import generate_dataset, GENERATOR_VERSION, DEFAULT_N
+from .metrics import distinct_reports
+from .viz import finish
+from .data import check_splits
 
 # %% auto #0
 __all__ = ['DATASETS', 'STUDY_KEYS', 'FIGURE_KEYS', 'REQUIRED_KEYS', 'SMOKE_OVERRIDES', 'METRICS', 'DIAGNOSTICS', 'PAPER_SOURCE',
@@ -68,7 +73,6 @@ class StudyError(ValueError):
 
 def _as_overrides(x, where: str) -> dict:
     "Overrides as a dict of dotted keys: from a dict, a list of 'k=v' strings, or one whitespace-separated string."
-    from uar_nb.config import parse_override
     if x is None or x == '': return {}
     if isinstance(x, dict): return {str(k): v for k, v in x.items()}
     if isinstance(x, str): x = x.split()
@@ -138,7 +142,6 @@ def _whole(v, lo: int) -> bool: return isinstance(v, int) and not isinstance(v, 
 
 def _check_values(path, st: Study) -> None:
     "Beyond the keys: a name that stays inside the results folder, a device the kit runs on, figure options of the right type."
-    from uar_nb.train import check_device
     n = st.name
     if n in ('.', '..') or n.startswith('.') or '/' in n or '\\' in n or Path(n).is_absolute():
         raise StudyError(f'{path}: name {n!r} must be a plain folder name (no "/", not starting with "."): the study writes '
@@ -169,7 +172,6 @@ SMOKE_OVERRIDES = ['model.d_model=32', 'model.n_heads=2', 'model.n_enc_layers=1'
 
 def smoke_data(out_dir=None, n: int = 40, seed: int = 0) -> Path:
     "A tiny toy dataset (generated once per folder); default folder: a fresh temporary one."
-    from uar_nb.toydata import generate_dataset
     out = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix='uar_smoke_')) / 'toy'
     if not (out / 'annotation.json').exists(): generate_dataset(out, n=n, seed=seed, progress=False)
     return out
@@ -193,7 +195,6 @@ def setup_run(variant: str = 'UAR', preset: str = 'toy', dataset: str = '', data
 
 def smoke_study(variants=('BASE', 'UAR'), seeds=(0,), out_dir=None) -> Path:
     "A study folder of tiny runs (trained in-process, no papermill) for the analysis notebooks' smoke defaults."
-    from uar_nb.train import train
     out = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix='uar_smoke_study_')) / 'smoke'
     data = smoke_data(out / 'data')
     for v in variants:
@@ -236,7 +237,6 @@ def _variant_order(v: str) -> int: return list(VARIANTS).index(v) if v in VARIAN
 def collect_runs(study_dir):
     "One row per complete run under `study_dir/runs/*/run/` (variant, seed, run, metric columns), paper order."
     import pandas as pd
-    from uar_nb.train import RunFolder
     rows = []
     for mj in sorted(Path(study_dir).glob('runs/*/run/metrics.json')):
         run = mj.parent
@@ -248,7 +248,6 @@ def collect_runs(study_dir):
         row.update({c: _get(m, keys) for c, keys in METRICS.items()})
         row['n_test'] = m.get('n_test', float('nan'))
         if (run / 'test_reports.jsonl').exists():   # what the run wrote (older runs' metrics.json did not count it)
-            from uar_nb.metrics import distinct_reports
             reports = [json.loads(l) for l in (run / 'test_reports.jsonl').read_text().splitlines() if l.strip()]
             row['Distinct'], row['n_test'] = float(distinct_reports([r['generated'] for r in reports])['distinct']), len(reports)
         sel = m.get('selected') or {}
@@ -299,7 +298,6 @@ def method_figure(runs, save=None):
     import matplotlib.pyplot as plt
     import numpy as np
     from matplotlib.lines import Line2D
-    from uar_nb.viz import finish
     panels = measured_panels(runs)
     if not panels: raise ValueError(f'the runs measure none of {[p[0] for p in METHOD_PANELS]}: train them with this kit '
                                     f'(metrics.json ce / finding_retrieval / pointing)')
@@ -602,7 +600,6 @@ def run_one(study: Study, variant: str, seed: int, study_dir: Path, device: str 
             cwd: Path | None = None) -> dict:
     """Train one (variant, seed) of a study through papermill; returns its summary record (status done/skipped/failed).
     The kernel runs in `cwd` (default: the working directory), where the study's relative data_dir points."""
-    from uar_nb.train import RunFolder
     name = study.run_name(variant, seed)
     folder = Path(study_dir) / 'runs' / name
     run = RunFolder(folder / 'run')
@@ -651,7 +648,6 @@ class FolderLock:
 def changed_runs(study: Study, study_dir) -> dict:
     """run name -> why its complete run folder (with a checkpoint, so it would be skipped) may not be reused: the keys
     its config differs in from the study's now, or that the study no longer has its variant or seed."""
-    from uar_nb.train import RunFolder, describe_diff, result_diff
     wanted = {study.run_name(v, s): (v, s) for v, s in study.runs()}
     out = {}
     for rj in sorted(Path(study_dir).glob('runs/*/run/run.json')):
@@ -679,7 +675,6 @@ def describe_changed(study: Study, study_dir, changed: dict) -> str:
 def ensure_toy_data(study: Study, quiet: bool = False) -> Path:
     """The study's data folder. With `toy_data`, a folder holding no dataset gets one (`uar toy --n --seed`), and one
     holding a dataset made with other settings or another generator version is refused, naming both."""
-    from uar_nb.toydata import generate_dataset, GENERATOR_VERSION, DEFAULT_N
     data = Path(study.data_dir).expanduser().resolve()
     if not study.toy_data: return data
     want = {'generator': GENERATOR_VERSION, 'n': DEFAULT_N, 'seed': 0, **study.toy_data}
@@ -716,7 +711,6 @@ def run_study(path, jobs: int = 1, device: str | None = None, results_dir='runs'
     `rerun_changed` (then it is deleted and trained again). The committed evidence in `committed_dir/<study>/` is never
     written; the summary ends by checking its verdicts against this run's (`verdicts.reproduction_report`)."""
     from tqdm.auto import tqdm
-    from uar_nb.train import check_device
     study = load_study(path)
     if device: study.device = check_device(device)
     data = ensure_toy_data(study, quiet)
@@ -728,7 +722,6 @@ def run_study(path, jobs: int = 1, device: str | None = None, results_dir='runs'
     if nb_dir.parent in study_dir.parents:   # nbdev would export and test executed notebooks found under nbs/
         raise ValueError(f'results_dir={results_dir} is inside {nb_dir.parent}: executed notebooks must not land under nbs/; '
                          f'use results/ (the default)')
-    from uar_nb.data import check_splits
     check_splits(study.config(study.variants[0], study.seeds[0]))   # a bad split fails now, not in every run
     study_dir.mkdir(parents=True, exist_ok=True)
     with FolderLock(study_dir, f'uar study {study.path}'):   # one writer per results folder

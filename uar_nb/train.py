@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_train.ipynb #0a07a199
 from __future__ import annotations
-import json, math, os, platform, random, subprocess, sys, time, warnings
+import json, math, os, platform, random, shutil, subprocess, sys, time, warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,18 +13,23 @@ import torch
 import torch.distributed as dist
 from tqdm.auto import tqdm
 
-from .config import Config, get_config
+from .config import Config, get_config, config_diff, ConfigError
+from . import data, lsu, metrics, toydata
+from .metrics import r2gen_text, compute_scores, distinct_reports
+from .model import load_weights_file, UARModel
+from .lsu import probe_f1
 
 # %% auto #0
-__all__ = ['NUMERICS_ENV', 'IGNORED_ON_RESUME', 'check_device', 'resolve_device', 'seed_everything', 'git_commit',
-           'environment_info', 'cpu_model', 'numerics_info', 'atomic_write_text', 'Stage', 'plan_stages',
-           'PreparedData', 'load_or_fit_image_tokenizer', 'prepare_data', 'ShardedBatchSampler', 'epoch_seed',
+__all__ = ['NUMERICS_ENV', 'IGNORED_ON_RESUME', 'VIEWS', 'GENERATION_FILE', 'NEEDED_FILES', 'check_device', 'resolve_device',
+           'seed_everything', 'git_commit', 'environment_info', 'cpu_model', 'numerics_info', 'atomic_write_text',
+           'Stage', 'plan_stages', 'PreparedData', 'prepare_data', 'ShardedBatchSampler', 'epoch_seed',
            'init_distributed', 'unwrap', 'to_device', 'autocast', 'make_optimizer', 'make_scheduler', 'train_one_epoch',
            'generate_reports', 'reference_reports', 'RunFolder', 'save_checkpoint', 'save_last', 'load_trainer_state',
            'score', 'result_diff', 'describe_diff', 'check_same_config', 'start_run', 'loss_weights',
            'describe_loss_weights', 'toy_clinical_efficacy', 'ce_for_selection', 'validate', 'check_selection', 'train',
            'global_features', 'pointing_items', 'memory_features', 'sentence_logprob', 'finding_diagnostics',
-           'method_evidence', 'write_test_reports', 'evaluate_test', 'add_evidence']
+           'method_evidence', 'write_test_reports', 'evaluate_test', 'add_evidence', 'sha256_file', 'view_names',
+           'make_self_contained']
 
 # %% ../nbs/09_train.ipynb #de9f6cf4
 def check_device(name) -> str:
@@ -129,27 +134,8 @@ class PreparedData:
     token_grid: int | None = None     # side of the token grid the model reads (train tokens may be larger: cropped)
 
 
-def load_or_fit_image_tokenizer(cfg: Config, train_images, train_key: str, progress: bool = True):
-    """The image tokenizer of `cfg.lsu`. A fitted tokenizer (kmeans codebook, vq VQ-VAE) is fitted once per (settings, training
-    images) with a fixed seed and kept in the cache folder, so every run and seed on the same data shares one visual vocabulary."""
-    import shutil
-    from uar_nb import lsu
-    l = cfg.lsu
-    if l.image_tokenizer not in ('kmeans', 'vq'): return lsu.make_image_tokenizer(cfg)
-    folder = cfg.data.cache_root() / 'image_tokenizers' / f'{lsu.fit_settings_name(cfg)}_{train_key}'
-    if (folder / 'DONE').exists(): return lsu.load_image_tokenizer(folder)
-    tok = lsu.make_image_tokenizer(cfg, train_images=train_images, seed=0, progress=progress)
-    tmp = folder.with_name(folder.name + f'.tmp{os.getpid()}')
-    shutil.rmtree(tmp, ignore_errors=True)
-    tok.save(tmp); (tmp / 'DONE').write_text('')
-    try: os.replace(tmp, folder)
-    except OSError: shutil.rmtree(tmp, ignore_errors=True)  # another process won the race: use its codebook
-    return lsu.load_image_tokenizer(folder)
-
-
 def prepare_data(cfg: Config, splits=('train', 'val', 'test'), progress: bool = True) -> PreparedData:
     "Vocabulary, image tokenizer and token caches for `cfg` (built once, reused from the cache folder)."
-    from uar_nb import data, lsu
     tokenizer = data.build_tokenizer(cfg)
     if cfg.model.visual_encoder != 'lsu':
         return PreparedData(tokenizer, None, {s: None for s in splits})
@@ -158,7 +144,7 @@ def prepare_data(cfg: Config, splits=('train', 'val', 'test'), progress: bool = 
     cache = data.ImageCache(d.image_root(), d.cache_root(), quiet=not progress)
     # the codebook is fitted on the training images at the test size; with data.augment the training split is
     # tokenized from its resize_train images, and ReportDataset crops that token grid (01_data)
-    image_tokenizer = load_or_fit_image_tokenizer(cfg, cache.get('train', entries['train'], d.image_size),
+    image_tokenizer = lsu.load_or_fit_image_tokenizer(cfg, cache.get('train', entries['train'], d.image_size),
                                                   cache.key(entries['train'], d.image_size), progress)
     grid = math.isqrt(image_tokenizer.tokens_per_image(d.image_size))
     size = {s: d.resize_train if (s == 'train' and d.augment) else d.image_size for s in splits}
@@ -279,8 +265,6 @@ def generate_reports(model, loader, cfg: Config, use_mask: bool, desc='decode', 
 
 def reference_reports(cfg: Config, split: str, tokenizer) -> dict:
     "id -> reference as the R2Gen protocol scores it: cleaned, through the vocabulary, truncated to max_len."
-    from uar_nb import data
-    from uar_nb.metrics import r2gen_text
     entries = data.load_annotation(cfg.data.annotation_path(), cfg.data.dataset, splits=(split,), n_views=cfg.data.n_views, strict=cfg.data.strict)[split]
     return {e['id']: r2gen_text(e['report'], tokenizer, cfg.data.max_len) for e in entries}
 
@@ -336,7 +320,6 @@ def _set_rng_state(s: dict) -> None:
 
 
 def _load_weights(model, ckpt_dir: Path, device) -> None:
-    from uar_nb.model import load_weights_file
     unwrap(model).load_state_dict(load_weights_file(Path(ckpt_dir) / 'model.safetensors', device))
 
 
@@ -361,7 +344,6 @@ def load_trainer_state(run: RunFolder) -> dict:
 
 def score(refs: dict, reports: dict, meteor: bool | None = None) -> dict:
     "R2Gen-protocol scores of generated reports against prepared references (same ids)."
-    from uar_nb.metrics import compute_scores
     return compute_scores(refs, {k: reports[k] for k in refs}, meteor=meteor)
 
 # %% ../nbs/09_train.ipynb #04986497
@@ -370,7 +352,6 @@ IGNORED_ON_RESUME = ('train.quiet', 'train.device', 'data.num_workers')   # chan
 
 def result_diff(saved: Config, cfg: Config) -> dict:
     "`config_diff` of two run configs, without the keys that change where or how quietly a run executes, not what."
-    from uar_nb.config import config_diff
     return {k: v for k, v in config_diff(saved, cfg).items() if k not in IGNORED_ON_RESUME}
 
 
@@ -381,7 +362,6 @@ def describe_diff(diff: dict, was: str = 'on file', now: str = 'now', k: int = 6
 
 def check_same_config(run: RunFolder, cfg: Config) -> None:
     "Refuse to continue (or report) a run folder with another config than the one it was started with."
-    from uar_nb.config import ConfigError
     if not run.config.exists(): return
     diff = result_diff(Config.from_yaml(run.config), cfg)
     if diff:
@@ -432,7 +412,6 @@ def describe_loss_weights(w: dict) -> str:
 # %% ../nbs/09_train.ipynb #230137a6
 def toy_clinical_efficacy(cfg: Config, reports: dict) -> dict:
     "CE of generated reports on the synthetic data: the generator's labels vs the rule labeler (`metrics.toy_ce`)."
-    from uar_nb import metrics, toydata
     return metrics.toy_ce(reports, toydata.load_labels(cfg.data.data_dir), toydata.FINDINGS, toydata.label_report)
 
 
@@ -449,7 +428,6 @@ def validate(model, loader, refs: dict, cfg: Config, stage: Stage, quiet: bool) 
     reports = generate_reports(model, loader, cfg, stage.use_mask, desc='validate', quiet=quiet)
     out = score(refs, reports, meteor='METEOR' in (cfg.train.select_metric, cfg.train.select_tiebreak))
     if cfg.data.dataset == 'toy':
-        from uar_nb.metrics import distinct_reports
         val = {i: reports[i] for i in refs}
         out['distinct'] = distinct_reports(val)['distinct']
         out['CE_F1'] = ce_for_selection(toy_clinical_efficacy(cfg, val)['micro']['f1'], out['distinct'])
@@ -458,7 +436,6 @@ def validate(model, loader, refs: dict, cfg: Config, stage: Stage, quiet: bool) 
 
 def check_selection(cfg: Config) -> None:
     "Before any training: the selection metrics can be measured on this dataset (CE_F1 needs the toy generator's labels)."
-    from uar_nb.config import ConfigError
     if 'CE_F1' in (cfg.train.select_metric, cfg.train.select_tiebreak) and cfg.data.dataset != 'toy':
         raise ConfigError(f"train.select_metric / select_tiebreak CE_F1 needs the synthetic data's labels (data.dataset=toy, now "
                           f"{cfg.data.dataset!r}); select on a language metric, e.g. --set train.select_metric=BLEU_4")
@@ -508,8 +485,6 @@ def train(cfg: Config, run_dir, resume: bool = False, quiet: bool | None = None)
 
 
 def _train(cfg: Config, run: RunFolder, resume: bool, device, rank: int, world: int, quiet: bool) -> dict:
-    from uar_nb import data
-    from uar_nb.model import UARModel
     main, t_start = rank == 0, time.time()
     seed_everything(cfg.train.seed)
     data.check_splits(cfg)   # every split usable before any training: fails in seconds, naming the split
@@ -586,7 +561,7 @@ def _train(cfg: Config, run: RunFolder, resume: bool, device, rank: int, world: 
     metrics = evaluate_test(cfg, run, prep, device, use_mask=(state['best'] or {}).get('use_mask', False), quiet=quiet)
     metrics.update({'selected': state['best'], 'best_per_stage': state['stage_best'], 'seconds': round(time.time() - t_start, 2)})
     run.write_json(run.metrics, metrics)
-    from uar_nb.inference import make_self_contained; make_self_contained(run.path)   # the run folder suffices for uar generate
+    make_self_contained(run.path)   # the run folder suffices for uar generate
     run.update_run(status='complete', finished=time.strftime('%Y-%m-%dT%H:%M:%S'))
     return metrics
 
@@ -605,7 +580,6 @@ def global_features(model, loader, quiet=True) -> tuple:
 def pointing_items(model, loader, reports: dict, cfg: Config, use_mask: bool, quiet=True, mask_off: bool = False) -> list:
     """For each generated test report: its words, the head- and layer-averaged text-to-image attention, the GT masks.
     `mask_off`: also `attn_mask_off`, the same words' attention without the TIR mask (one pass over the data for both)."""
-    from uar_nb import toydata
     model.eval(); items = []
     dev = next(model.parameters()).device
     for batch in tqdm(loader, desc='attention', leave=False, disable=quiet):
@@ -647,8 +621,6 @@ def sentence_logprob(model, memory_kv, text: str, use_mask: bool) -> torch.Tenso
 def finding_diagnostics(model, cfg: Config, prep: PreparedData, test_loader, labels: dict, use_mask: bool, quiet=True) -> dict:
     """Where the findings are lost (synthetic data): a linear probe of each finding from the visual memory (train split
     without augmentation -> test split) and the AUC of the decoder's contrast score d_f (02_toydata FINDING_CONTRASTS)."""
-    from uar_nb import data, metrics, toydata
-    from uar_nb.lsu import probe_f1
     names = toydata.FINDINGS
     train_ds = data.ReportDataset(cfg, 'train', prep.tokenizer, train=False, visual_tokens=prep.visual_tokens['train'],
                                   token_grid=prep.token_grid)
@@ -682,14 +654,12 @@ def method_evidence(cfg: Config, model, loader, reports: dict, use_mask: bool, q
     """The method at work on `loader`'s split, pooled and per study: retrieval with the global features and, on the
     synthetic data, clinical efficacy, finding-aware retrieval and the pointing game (with TIR's mask off too).
     -> (metrics, evidence: id -> the per-study fields that `verdicts` resamples)."""
-    from uar_nb import metrics
     ids, img, txt = global_features(model, loader, quiet)
     r = metrics.retrieval_metrics(img, txt)
     out = {'retrieval': {k: v for k, v in r.items() if k != 'ranks'},
            'feature_cosine': {'image': metrics.mean_pairwise_cosine(img), 'text': metrics.mean_pairwise_cosine(txt)}}
     evidence = {i: {'retrieval_rank': int(k)} for i, k in zip(ids, r['ranks'])}
     if cfg.data.dataset != 'toy': return out, evidence
-    from uar_nb import toydata
     names, labels = toydata.FINDINGS, toydata.load_labels(cfg.data.data_dir)
     out['ce'] = metrics.toy_ce({i: reports[i] for i in ids}, labels, names, toydata.label_report)
     sets = metrics.finding_sets(labels, ids, names)
@@ -717,8 +687,6 @@ def write_test_reports(run: RunFolder, rows: dict, evidence: dict | None = None)
 def evaluate_test(cfg: Config, run: RunFolder, prep: PreparedData, device, use_mask: bool, quiet=False) -> dict:
     """Decode and score the test split once with the selected checkpoint - beam search (the reported numbers) and greedy
     (`greedy`, for comparison) - and measure the method at work; write test_reports.jsonl with the per-study evidence."""
-    from uar_nb import data, metrics
-    from uar_nb.model import UARModel
     model = UARModel.from_pretrained(run.best if run.best.exists() else run.last, map_location=str(device)).to(device)
     loader = data.make_loader(cfg, 'test', prep.tokenizer, batch_size=cfg.decode.batch_size, shuffle=False,
                               visual_tokens=prep.visual_tokens['test'])
@@ -738,7 +706,6 @@ def evaluate_test(cfg: Config, run: RunFolder, prep: PreparedData, device, use_m
                            'what': 'per word position (all max_len rows), max - min of k*sigmoid(M) within its row '
                                    '/ sqrt(d_head)'}
     if cfg.data.dataset == 'toy':
-        from uar_nb import toydata
         labels = toydata.load_labels(cfg.data.data_dir)
         out['greedy']['ce'] = metrics.toy_ce(greedy, labels, toydata.FINDINGS, toydata.label_report)
         out['finding_diagnostics'] = finding_diagnostics(model, cfg, prep, loader, labels, use_mask, quiet)
@@ -751,8 +718,6 @@ def add_evidence(run_dir, out_dir=None, data_dir=None, device: str = 'cpu', quie
     its per-study evidence: the stored reports are re-read, not decoded again; images are tokenized by the
     checkpoint's own image tokenizer. Writes test_reports.jsonl into `out_dir` (default: the run folder itself).
     `data_dir`: where the run's dataset is now, if it moved."""
-    from uar_nb import data
-    from uar_nb.model import UARModel
     run = RunFolder(run_dir)
     if not (run.best.exists() and run.test_reports.exists()):
         raise FileNotFoundError(f'{run.path}: add_evidence needs checkpoints/best and test_reports.jsonl (a finished run with its checkpoint)')
@@ -767,4 +732,44 @@ def add_evidence(run_dir, out_dir=None, data_dir=None, device: str = 'cpu', quie
     out.path.mkdir(parents=True, exist_ok=True)
     write_test_reports(out, rows, evidence)
     return out.test_reports
+
+
+# %% ../nbs/09_train.ipynb #selfc002
+VIEWS = {1: ('frontal',), 2: ('frontal', 'lateral')}   # the order of image_path in R2Gen annotations
+GENERATION_FILE = 'generation.json'
+NEEDED_FILES = ('config.yaml', 'tokenizer.json', 'model.safetensors')
+
+
+def sha256_file(path, chunk: int = 1 << 20) -> str:
+    "SHA-256 of a file, read in chunks."
+    import hashlib
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for b in iter(lambda: f.read(chunk), b''): h.update(b)
+    return h.hexdigest()
+
+
+def view_names(n: int) -> tuple: return VIEWS.get(n, tuple(f'view {i + 1}' for i in range(n)))
+
+
+def make_self_contained(run_dir) -> Path:
+    """End of training: check that the selected checkpoint of a complete run holds everything inference needs, and
+    write its `generation.json` (mask setting of the selected epoch, views, image size, weights' SHA-256)."""
+    run_dir = Path(run_dir)
+    best, last = run_dir / 'checkpoints' / 'best', run_dir / 'checkpoints' / 'last'
+    if not (best / 'model.safetensors').exists() and (last / 'model.safetensors').exists():   # no validation improved
+        shutil.copytree(last, best, ignore=shutil.ignore_patterns('trainer_state.pt'), dirs_exist_ok=True)
+    cfg = Config.from_yaml(best / 'config.yaml')
+    needed = list(NEEDED_FILES) + (['image_tokenizer/image_tokenizer.json'] if cfg.model.visual_encoder == 'lsu' else [])
+    missing = [f for f in needed if not (best / f).exists()]
+    if missing: raise RuntimeError(f'{best} lacks {", ".join(missing)}: the checkpoint cannot be used for inference')
+    sel = json.loads((run_dir / 'metrics.json').read_text()).get('selected') or {}
+    info = {'use_mask': bool(sel.get('use_mask', cfg.model.tir)), 'selected': sel, 'variant': cfg.variant,
+            'dataset': cfg.data.dataset, 'views': list(view_names(cfg.data.n_views)), 'image_size': cfg.data.image_size,
+            'model_sha256': sha256_file(best / 'model.safetensors')}
+    itok = best / 'image_tokenizer' / 'image_tokenizer.json'
+    if itok.exists() and json.loads(itok.read_text()).get('kind') == 'dvae' and not json.loads(itok.read_text()).get('weights'):
+        info['needs'] = f'the pretrained dVAE weights {cfg.lsu.dvae_name!r} (lsu.dvae_name), which are not copied into the run'
+    (best / GENERATION_FILE).write_text(json.dumps(info, indent=1) + '\n')
+    return best / GENERATION_FILE
 

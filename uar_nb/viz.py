@@ -13,8 +13,13 @@ if 'MPLBACKEND' not in os.environ and not matplotlib.get_backend().lower().start
     matplotlib.use('Agg')   # headless-safe; Jupyter's inline backend is left alone
 import matplotlib.pyplot as plt
 
-from .config import Config
-from .metrics import r2gen_text
+from .config import Config, VARIANTS
+from .metrics import r2gen_text, similarity_matrix
+from .train import RunFolder
+from .data import load_annotation, load_image
+from .model import UARModel
+from . import toydata
+from .cra import gram_stats
 
 # %% auto #0
 __all__ = ['finish', 'read_jsonl', 'selected_position', 'run_name', 'mark_stages', 'plot_losses', 'study_seed_runs',
@@ -83,8 +88,6 @@ def plot_losses(run_dir, metrics=('val_BLEU_4', 'val_CIDEr'), save=None):
 # %% ../nbs/10_viz.ipynb #33481f82
 def study_seed_runs(study_dir) -> dict:
     "variant -> [(seed, run folder), ...] of every complete run of a study, variants in the order of config.VARIANTS."
-    from uar_nb.config import VARIANTS
-    from uar_nb.train import RunFolder
     found = {}
     for rj in sorted(Path(study_dir).glob('runs/*/run/run.json')):
         if not RunFolder(rj.parent).is_complete(): continue
@@ -124,7 +127,6 @@ def run_config(run_dir) -> Config:
 
 def study_entries(cfg: Config, split: str = 'test', ids=None) -> list[dict]:
     "Annotation entries of a split (optionally only `ids`, in that order)."
-    from uar_nb.data import load_annotation
     d = cfg.data
     entries = load_annotation(d.annotation_path(), d.dataset, splits=(split,), strict=d.strict, n_views=d.n_views)[split]
     if ids is None: return entries
@@ -136,7 +138,6 @@ def study_entries(cfg: Config, split: str = 'test', ids=None) -> list[dict]:
 
 def load_views(cfg: Config, entry: dict, size: int | None = None) -> np.ndarray:
     "The views of one study as uint8 (V, S, S)."
-    from uar_nb.data import load_image
     size = size or cfg.data.image_size
     return np.stack([load_image(cfg.data.image_root() / p, entry['id'], size) for p in entry['image_path'][:cfg.data.n_views]])
 
@@ -165,7 +166,6 @@ def show_samples(run_dir, data_dir=None, n: int = 3, ids=None, save=None, width:
 # %% ../nbs/10_viz.ipynb #c0e81741
 def load_run(run_dir, device: str = 'cpu'):
     "UARModel of a run's selected checkpoint (best on validation), in eval mode."
-    from uar_nb.model import UARModel
     run_dir = Path(run_dir)
     ckpt = run_dir / 'checkpoints' / 'best'
     if not (ckpt / 'model.safetensors').exists(): ckpt = run_dir / 'checkpoints' / 'last'
@@ -178,7 +178,6 @@ def load_run(run_dir, device: str = 'cpu'):
 def pick_study(entries: list[dict], words=None, labels: dict | None = None) -> dict:
     """A study worth drawing: with toy `labels`, the first with a present finding named in its report; else the first
     whose report contains one of `words` (default: the toy finding words); else the first."""
-    from uar_nb import toydata
     for e in entries:
         ref = set(e['report'].lower().replace('.', ' ').split())
         pos = {f for f, y in (labels or {}).get(e['id'], {}).items() if f in toydata.FINDINGS and y}
@@ -189,7 +188,6 @@ def pick_study(entries: list[dict], words=None, labels: dict | None = None) -> d
 
 def finding_words(report: str, labels: dict | None, n: int = 3) -> list[str] | None:
     "Words of `report` that name a finding present in the toy `labels` of its study (None without labels)."
-    from uar_nb import toydata
     if not labels: return None
     pos = {f for f, y in labels.items() if f in toydata.FINDINGS and y}
     ws = [w for w in dict.fromkeys(report.lower().replace('.', ' ').split()) if toydata.FINDING_WORDS.get(w) in pos]
@@ -228,7 +226,6 @@ def attention_overlay(models: dict, entry: dict, words=None, save=None, masks: d
     """Fig. 7 analogue: rows = models (label -> (model, use_mask)), columns = (word, view) heat maps over the X-ray.
     `words` default: finding words of the toy vocabulary present in the report. `masks` (finding -> (V,H,W)): drawn
     as contours, so one sees whether the attention lands on the finding."""
-    from uar_nb import toydata
     labels = list(models)
     model0 = models[labels[0]][0]
     cfg, V = model0.cfg, model0.cfg.data.n_views
@@ -279,7 +276,6 @@ def split_features(model, entries: list[dict], batch_size: int = 32) -> tuple[np
 
 def retrieval_examples(models: dict, entries: list[dict], query: int = 0, k: int = 3, save=None, width: int = 60):
     "Fig. 3 analogue: for study `query`, each model's top-k reports among `entries` and the rank of the true one."
-    from uar_nb.metrics import similarity_matrix
     labels = list(models)
     cfg = models[labels[0]].cfg
     V = cfg.data.n_views
@@ -310,7 +306,6 @@ def retrieval_examples(models: dict, entries: list[dict], query: int = 0, k: int
 def similarity_heatmaps(models: dict, entries: list[dict], save=None):
     "Fig. 4 analogue: per model, cosine similarity of image (rows) vs report (columns) global features."
     import seaborn as sns
-    from uar_nb.metrics import similarity_matrix
     labels = list(models)
     fig, axs = plt.subplots(1, len(labels), figsize=(3.4 * len(labels), 3.1), squeeze=False)
     for ax, lab in zip(axs[0], labels):
@@ -325,7 +320,6 @@ def basis_gram(model, n: int = 64, save=None):
     """Cosine Gram matrices of the first `n` rows of the fixed basis B and the learned B^ = gamma*B + beta, titled with
     the mean and max |cos| over all pairs of rows (a picture of n rows shows one orthonormal block only)."""
     import seaborn as sns
-    from uar_nb.cra import gram_stats
     if getattr(model, 'cra', None) is None:
         raise ValueError(f'variant {model.cfg.variant!r} has no CRA module (model.cra is None): pick a run with CRA (e, f, UAR, ...)')
     cos = lambda x: (lambda u: u @ u.T)(x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12))
@@ -363,7 +357,6 @@ def attention_rows(models: dict) -> dict:
 def alignment_figures(study_dir, out_dir=None, words=None, n_similar: int = 8, n_retrieval: int = 50,
                       k: int = 3, device: str = 'cpu') -> dict:
     "Write attention.png, retrieval.png, similarity.png and basis_gram.png for a study; returns name -> path (or reason)."
-    from uar_nb import toydata
     out = Path(out_dir or Path(study_dir) / 'figures')
     runs = {v: r for v, r in study_runs(study_dir).items()
             if (r / 'checkpoints' / 'best' / 'model.safetensors').exists() or (r / 'checkpoints' / 'last' / 'model.safetensors').exists()}
