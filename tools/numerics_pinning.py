@@ -41,6 +41,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--data', default='data/toy'); ap.add_argument('--variant', default='e')
     ap.add_argument('--epochs', type=int, default=3); ap.add_argument('--json', type=Path, default=None)
+    ap.add_argument('--pinned-run', type=Path, default=None,
+                    help='a full `uar train --config toy --variant BASE --seed 0` run folder made under the AVX2 pin, to set '
+                         'against the second machine\'s run under the same pin (../shared/data/toy_study_other_machine/README.md)')
     a = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         res = {name: run(name, dict(env), a, Path(tmp)) for name, env in SETTINGS.items()}
@@ -51,8 +54,18 @@ def main(argv=None):
         r['time_vs_native'] = round(r['seconds'] / ref['seconds'], 2)
     out = {'what': f"uar train --config toy --variant {a.variant} --seed 0, {a.epochs} epochs, under each setting",
            'machine': ref['cpu_capability'], 'settings': SETTINGS, 'results': res}
+    if a.pinned_run:   # does the pin make two machines agree? BASE-s0 of the main study, test CE micro-F1
+        m = json.loads((a.pinned_run / 'metrics.json').read_text())
+        out['cross_machine'] = {
+            'run': 'BASE-s0 of studies/toy.yaml, one thread', 'metric': 'test CE micro-F1',
+            'this machine, native': json.loads((Path('results/toy/runs/BASE-s0/run/metrics.json')).read_text())['ce']['micro']['f1'],
+            'this machine, AVX2 pinned': m['ce']['micro']['f1'],
+            'second machine (AMD EPYC, AVX-512), native': 0.751, 'second machine, AVX2 pinned': 0.658,
+            'second machine source': '../shared/data/toy_study_other_machine/README.md (and issue 23)',
+            'this machine': json.loads((a.pinned_run / 'run.json').read_text())['numerics']}
     text = json.dumps(out, indent=1)
     if a.json: a.json.parent.mkdir(parents=True, exist_ok=True); a.json.write_text(text + '\n')
+    if 'cross_machine' in out: print({k: v for k, v in out['cross_machine'].items() if k != 'this machine'})
     for n, r in res.items():
         print(f"{n:40s} {r['seconds']:6.1f} s (x{r['time_vs_native']})  identical: {r['identical_to_native_1_thread']}  "
               f"max |loss diff| {r['max_loss_difference']:.2e}  CE F1 {r['ce_f1']}")
