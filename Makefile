@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 JOBS ?= 2
 
-.PHONY: venv venv-dev study publish test export clean-nbs check-sync toy bench readme docs docs-check lab
+.PHONY: venv venv-dev study publish claims test export clean-nbs check-sync toy bench readme docs docs-check lab
 
 # venv: the kit and what its notebooks run with; venv-dev adds the test and docs tools (pytest, sphinx), which
 # the main job does not need (~20 s less set-up for `make study`).
@@ -36,6 +36,12 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 # the committed evidence changes only with `make publish`.
 study: venv
 	$(BIN)/uar study studies/toy.yaml --device cpu --jobs $(JOBS)
+
+# The paper's claims audited (issue 24): every row of Tables 2-4, five seeds, on the main job's data and preset; then one
+# verdict per claim (runs/toy_claims/claims.md, figures/claims.png). Resumable; `uar publish runs/toy_claims` commits it.
+claims: venv
+	$(BIN)/uar study studies/toy_claims.yaml --device cpu --jobs $(JOBS)
+	$(BIN)/uar claims runs/toy_claims
 
 # Maintainers: make the last `make study` the committed evidence (results/toy/), then regenerate what shows it -
 # the README (from nbs/index.ipynb) and the saved outputs of the notebooks that read results/toy.

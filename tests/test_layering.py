@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 LIB = Path(__file__).resolve().parents[1] / 'uar_nb'
-LAYERS = [('config',), ('data', 'toydata', 'labeler'), ('lsu', 'cra', 'tir', 'decode', 'metrics', 'verdicts'), ('model',),
-          ('train',), ('viz',), ('inference',), ('study', 'bench'), ('cli',)]
+LAYERS = [('config', 'files'), ('data', 'toydata', 'labeler'), ('lsu', 'cra', 'tir', 'decode', 'metrics', 'verdicts'), ('model',),
+          ('train',), ('viz',), ('inference',), ('study', 'bench'), ('claims',), ('cli',)]
 LAYER = {m: k for k, ms in enumerate(LAYERS) for m in ms}
 LAZY = {'cli'}   # imports each subcommand's modules inside it: `uar label` starts without torch
 

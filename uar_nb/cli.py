@@ -9,8 +9,8 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['cmd_toy', 'cmd_vocab', 'cmd_variants', 'config_from_args', 'cmd_train', 'cmd_score', 'cmd_label', 'cmd_study',
-           'cmd_publish', 'cmd_generate', 'cmd_bench', 'cmd_tokenizer_fit', 'cmd_tokenizer_report', 'build_parser',
-           'main']
+           'cmd_publish', 'cmd_claims', 'cmd_generate', 'cmd_bench', 'cmd_tokenizer_fit', 'cmd_tokenizer_report',
+           'build_parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #d7fd0501
 def _print_json(obj) -> None: print(json.dumps(obj, indent=2, default=str))
@@ -74,6 +74,11 @@ def cmd_study(a):
 def cmd_publish(a):
     from uar_nb.study import publish_study
     print(f'published {publish_study(a.study_dir, a.results)}')
+
+
+def cmd_claims(a):
+    from uar_nb.claims import write_claims
+    _print_json(write_claims(a.study_dir))
 
 
 def cmd_generate(a):
@@ -224,6 +229,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('study_dir', type=Path, help='the study folder uar study wrote, e.g. runs/toy')
     s.add_argument('--results', type=Path, default=Path('results'), help='the committed results root (default results/)')
     s.set_defaults(fn=cmd_publish)
+
+    s = sub.add_parser('claims', help="audit the paper's claims on a study's run folders: claims.md, claims.json, figures/claims.png",
+                       description="One verdict per claim of Tables 2-4 and the paper's analyses (supported / contradicted / "
+                                   'inconclusive), from the run folders of a study with those variants (studies/toy_claims.yaml).')
+    s.add_argument('study_dir', type=Path, help='the study folder, e.g. runs/toy_claims or results/toy_claims')
+    s.set_defaults(fn=cmd_claims)
 
     s = sub.add_parser('generate', help='write reports for your own X-rays with a trained model (run folder or save_pretrained folder)',
                        description='One study: uar generate --run RUN --images FRONTAL.png LATERAL.png prints its report. Many: '

@@ -4,13 +4,14 @@
 
 # %% ../nbs/14_generate.ipynb #9e62703d
 from __future__ import annotations
-import csv, json, os, re, textwrap, time, warnings
+import csv, json, re, textwrap, time, warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
+from .files import atomic_open
 from .data import _resize, _to_gray_u8
 from .train import GENERATION_FILE, NEEDED_FILES, VIEWS, make_self_contained, sha256_file, view_names, resolve_device
 from .model import UARModel
@@ -307,12 +308,9 @@ def read_studies(path, split: str = 'test', image_root=None) -> list[tuple[str, 
 
 def write_reports(reports: dict, out) -> Path:
     "`id,report` CSV (quoted as needed: `uar score` reads it back exactly), written atomically."
-    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f'.{out.name}.tmp{os.getpid()}')
-    with open(tmp, 'w', newline='', encoding='utf-8') as f:
+    with atomic_open(out, 'w', newline='', encoding='utf-8') as f:
         w = csv.writer(f); w.writerow(['id', 'report']); w.writerows(reports.items())
-    os.replace(tmp, out)
-    return out
+    return Path(out)
 
 
 def _safe_name(s: str) -> str:

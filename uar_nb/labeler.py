@@ -6,13 +6,14 @@
 from __future__ import annotations
 import csv
 import json
-import os
 import re
 import time
 import warnings
 from collections import Counter, namedtuple
 from pathlib import Path
 from typing import Iterable, Mapping
+
+from .files import atomic_open
 
 # %% auto #0
 __all__ = ['OBSERVATIONS', 'COMMON5', 'POSITIVE', 'NEGATIVE', 'UNCERTAIN', 'BLANK', 'PATHOLOGIES', 'TERMINATORS', 'PRE_NEGATION',
@@ -385,17 +386,11 @@ def _cell(v) -> str: return '' if v is None else f'{float(v):.1f}'
 
 def write_labels(rows: list[ReportRow], labels: list[dict], path: str | Path) -> Path:
     "CheXbert-layout CSV: id, split, then the 14 observations as 1.0 / 0.0 / -1.0 / blank."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')   # written whole, then renamed: a killed run leaves no partial CSV
-    try:
-        with open(tmp, 'w', newline='', encoding='utf-8') as f:
-            w = csv.writer(f)
-            w.writerow(['id', 'split'] + OBSERVATIONS)
-            for r, lab in zip(rows, labels): w.writerow([r.id, r.split or ''] + [_cell(lab[o]) for o in OBSERVATIONS])
-        os.replace(tmp, path)
-    finally: tmp.unlink(missing_ok=True)
-    return path
+    with atomic_open(path, 'w', newline='', encoding='utf-8') as f:   # whole or not at all: a killed run leaves no partial CSV
+        w = csv.writer(f)
+        w.writerow(['id', 'split'] + OBSERVATIONS)
+        for r, lab in zip(rows, labels): w.writerow([r.id, r.split or ''] + [_cell(lab[o]) for o in OBSERVATIONS])
+    return Path(path)
 
 _VALUES = {'': BLANK, '1.0': 1, '1': 1, '0.0': 0, '0': 0, '-1.0': -1, '-1': -1}
 

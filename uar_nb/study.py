@@ -811,7 +811,8 @@ def check_failures(s: dict) -> dict:
 
 # %% ../nbs/11_study.ipynb #pub00002
 PUBLISHED_RUN_FILES = ('config.yaml', 'run.json', 'log.jsonl', 'metrics.json', 'test_reports.jsonl')
-PUBLISHED_STUDY_FILES = ('table.csv', 'table.md', 'summary.md', 'verdicts.json', 'verdicts.md')
+PUBLISHED_STUDY_FILES = ('table.csv', 'table.md', 'summary.md', 'verdicts.json', 'verdicts.md', 'claims.md', 'claims_list.md',
+                         'claims.json')
 
 
 def _relative(x, root: Path):

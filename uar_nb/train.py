@@ -13,6 +13,7 @@ import torch
 import torch.distributed as dist
 from tqdm.auto import tqdm
 
+from .files import atomic_write_text
 from .config import Config, get_config, config_diff, ConfigError
 from . import data, lsu, metrics, toydata
 from .metrics import r2gen_text, compute_scores, distinct_reports
@@ -21,15 +22,14 @@ from .lsu import probe_f1
 
 # %% auto #0
 __all__ = ['NUMERICS_ENV', 'IGNORED_ON_RESUME', 'VIEWS', 'GENERATION_FILE', 'NEEDED_FILES', 'check_device', 'resolve_device',
-           'seed_everything', 'git_commit', 'environment_info', 'cpu_model', 'numerics_info', 'atomic_write_text',
-           'Stage', 'plan_stages', 'PreparedData', 'prepare_data', 'ShardedBatchSampler', 'epoch_seed',
-           'init_distributed', 'unwrap', 'to_device', 'autocast', 'make_optimizer', 'make_scheduler', 'train_one_epoch',
-           'generate_reports', 'reference_reports', 'RunFolder', 'save_checkpoint', 'save_last', 'load_trainer_state',
-           'score', 'result_diff', 'describe_diff', 'check_same_config', 'start_run', 'loss_weights',
-           'describe_loss_weights', 'toy_clinical_efficacy', 'ce_for_selection', 'validate', 'check_selection', 'train',
-           'global_features', 'pointing_items', 'memory_features', 'sentence_logprob', 'finding_diagnostics',
-           'method_evidence', 'write_test_reports', 'evaluate_test', 'add_evidence', 'sha256_file', 'view_names',
-           'make_self_contained']
+           'seed_everything', 'git_commit', 'environment_info', 'cpu_model', 'numerics_info', 'Stage', 'plan_stages',
+           'PreparedData', 'prepare_data', 'ShardedBatchSampler', 'epoch_seed', 'init_distributed', 'unwrap',
+           'to_device', 'autocast', 'make_optimizer', 'make_scheduler', 'train_one_epoch', 'generate_reports',
+           'reference_reports', 'RunFolder', 'save_checkpoint', 'save_last', 'load_trainer_state', 'score',
+           'result_diff', 'describe_diff', 'check_same_config', 'start_run', 'loss_weights', 'describe_loss_weights',
+           'toy_clinical_efficacy', 'ce_for_selection', 'validate', 'check_selection', 'train', 'global_features',
+           'pointing_items', 'memory_features', 'sentence_logprob', 'finding_diagnostics', 'method_evidence',
+           'write_test_reports', 'evaluate_test', 'add_evidence', 'sha256_file', 'view_names', 'make_self_contained']
 
 # %% ../nbs/09_train.ipynb #de9f6cf4
 def check_device(name) -> str:
@@ -103,11 +103,7 @@ def numerics_info() -> dict:
             'env': {k: os.environ[k] for k in NUMERICS_ENV if k in os.environ}}
 
 
-def atomic_write_text(path, text: str) -> None:
-    "Write via a temporary file in the same folder, then rename: readers never see a half-written file."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
-    tmp.write_text(text); os.replace(tmp, path)
+
 
 # %% ../nbs/09_train.ipynb #1147320b
 @dataclass

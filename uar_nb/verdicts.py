@@ -108,6 +108,7 @@ class RunEvidence:
     fr_hit: np.ndarray | None = None      # (N,) finding-aware retrieval: share of the top-1 reports stating the study's findings
     pointing: np.ndarray | None = None    # (N, 2) finding words whose attention argmax hit the mask, finding words
     pointing_off: np.ndarray | None = None
+    rank: np.ndarray | None = None        # (N,) rank of the study's own report among all test reports (1 = first)
 
     @property
     def n(self) -> int: return len(self.ids)
@@ -140,7 +141,8 @@ def evidence_of(run_dir) -> RunEvidence:
         ce=arr(lambda r: ce_counts(r['findings']['true'], r['findings']['stated'])) if has('findings') else None,
         fr_hit=arr(lambda r: r['finding_retrieval']) if has('finding_retrieval') else None,
         pointing=arr(lambda r: (r['pointing']['hits'], r['pointing']['total'])) if has('pointing') else None,
-        pointing_off=arr(lambda r: (r['pointing_mask_off']['hits'], r['pointing_mask_off']['total'])) if has('pointing_mask_off') else None)
+        pointing_off=arr(lambda r: (r['pointing_mask_off']['hits'], r['pointing_mask_off']['total'])) if has('pointing_mask_off') else None,
+        rank=arr(lambda r: r['retrieval_rank']) if has('retrieval_rank') else None)
 
 # %% ../nbs/08b_verdicts.ipynb #vd0015
 def study_weights(n: int, n_boot: int, seed: int = 0) -> np.ndarray:
@@ -159,7 +161,8 @@ def _ratio(num, den):
 
 def metric_replicates(runs: list[RunEvidence], metric: str, W: np.ndarray, cider: CiderD | None = None) -> np.ndarray:
     """(1 + n_boot, G) of `metric` for each run on each resample of the studies W (row 0: the test split). Corpus
-    metrics are recomputed as their scorer would on the resampled corpus; nan where a run lacks the evidence."""
+    metrics are recomputed as their scorer would on the resampled corpus; nan where a run lacks the evidence. `Rank`:
+    the mean rank of each study's own report in image -> report retrieval (lower is better; the gallery stays whole)."""
     out = np.full((W.shape[0], len(runs)), np.nan)
     for g, r in enumerate(runs):
         if metric.startswith('BLEU_'):
@@ -175,25 +178,31 @@ def metric_replicates(runs: list[RunEvidence], metric: str, W: np.ndarray, cider
         elif metric == 'FR@1':
             if r.fr_hit is None: continue
             out[:, g] = W @ r.fr_hit / W.sum(1)
+        elif metric == 'Rank':
+            if r.rank is None: continue
+            out[:, g] = W @ r.rank / W.sum(1)
         elif metric in ('Pointing', 'Pointing mask off'):
             p = r.pointing if metric == 'Pointing' else r.pointing_off
             if p is None: continue
             h, t = (W @ p).T
             out[:, g] = _ratio(h, t)
-        else: raise ValueError(f'unknown metric {metric!r}: use one of {", ".join(VERDICT_METRICS)}, Pointing mask off, BLEU_1..BLEU_4')
+        else: raise ValueError(f'unknown metric {metric!r}: use one of {", ".join(VERDICT_METRICS)}, Pointing mask off, Rank, BLEU_1..BLEU_4')
     return out
 
 # %% ../nbs/08b_verdicts.ipynb #vd0018
 def _t(): from scipy import stats; return stats.t
 
 
-def hierarchical_difference(MX: np.ndarray, MY: np.ndarray, seed: int = 0, level: float = 0.95, interval: str = 't') -> dict:
+def hierarchical_difference(MX: np.ndarray, MY: np.ndarray, seed: int = 0, level: float = 0.95, interval: str = 't',
+                            paired_seeds: bool = False) -> dict:
     """X - Y from per-run metric replicates MX (1 + B, G_X) and MY (1 + B, G_Y) on the same resampled studies (row 0:
     the test split). Each replicate draws G seeds with replacement within each variant; their spread around the
     replicate's all-seed mean is widened by sqrt(G / (G - 1)), so that its variance is unbiased. `interval='t'`
     (the kit's): effect +- t(nu) x the replicates' standard deviation, nu from Welch-Satterthwaite with the seed
     shares (the study share counted as exact); p from the same t. `'percentile'`: the replicates' 2.5 / 97.5%
-    quantiles, too narrow with few seeds (shown in 08b_verdicts). Fewer than 2 seeds on a side: no interval."""
+    quantiles, too narrow with few seeds (shown in 08b_verdicts). Fewer than 2 seeds on a side: no interval.
+    `paired_seeds`: X and Y are two measurements of the same runs (column g of both is seed g, e.g. TIR's mask on and
+    off): one seed draw serves both, and the seed share is that of the per-seed differences."""
     if interval not in ('t', 'percentile'): raise ValueError(f"interval={interval!r}: use 't' (the kit's) or 'percentile'")
     MX, MY = np.asarray(MX, dtype=np.float64), np.asarray(MY, dtype=np.float64)
     if MX.shape[0] != MY.shape[0]: raise ValueError(f'{MX.shape[0]} and {MY.shape[0]} replicates: both variants need the same resampled studies')
@@ -202,18 +211,24 @@ def hierarchical_difference(MX: np.ndarray, MY: np.ndarray, seed: int = 0, level
     out = {'effect': effect, 'mean_x': float(np.mean(MX[0])), 'mean_y': float(np.mean(MY[0])), 'seeds_x': GX, 'seeds_y': GY,
            'lo': float('nan'), 'hi': float('nan'), 'p': float('nan'), 'se': float('nan'), 'df': float('nan'), 'level': level}
     if min(GX, GY) < 2 or not np.isfinite(effect): return out   # one seed cannot tell the method from the seed
+    if paired_seeds and GX != GY: raise ValueError(f'paired_seeds: both sides must be the same {GX} runs, got {GX} and {GY}')
     rng = np.random.default_rng(seed)
-    def draw(M):
+    def draw(M, idx):
         rows, G = M[1:], M.shape[1]
         mean = rows.mean(1)
-        pick = np.take_along_axis(rows, rng.integers(0, G, size=rows.shape), 1).mean(1)
+        pick = np.take_along_axis(rows, idx, 1).mean(1)
         return mean + math.sqrt(G / (G - 1)) * (pick - mean)
-    d = draw(MX) - draw(MY)
+    ix = rng.integers(0, GX, size=(MX.shape[0] - 1, GX))
+    d = draw(MX, ix) - draw(MY, ix if paired_seeds else rng.integers(0, GY, size=(MY.shape[0] - 1, GY)))
     d = d[np.isfinite(d)]
     se = float(np.std(d, ddof=1))
-    vx, vy = np.var(MX[0], ddof=1) / GX, np.var(MY[0], ddof=1) / GY
     vs = float(np.nanvar(MX[1:].mean(1) - MY[1:].mean(1), ddof=1))
-    seed_part = vx ** 2 / (GX - 1) + vy ** 2 / (GY - 1)
+    if paired_seeds:
+        vx, vy = np.var(MX[0] - MY[0], ddof=1) / GX, 0.0
+        seed_part = vx ** 2 / (GX - 1)
+    else:
+        vx, vy = np.var(MX[0], ddof=1) / GX, np.var(MY[0], ddof=1) / GY
+        seed_part = vx ** 2 / (GX - 1) + vy ** 2 / (GY - 1)
     df = (vs + vx + vy) ** 2 / seed_part if seed_part > 0 else float('inf')
     if interval == 'percentile':
         lo, hi = np.quantile(d, [(1 - level) / 2, (1 + level) / 2])
@@ -267,13 +282,18 @@ def _aligned(evidence: dict) -> tuple[list, list]:
 
 
 def verdict_table(evidence: dict, pairs=None, metrics=VERDICT_METRICS, n_boot: int = 2000, seed: int = 0,
-                  alpha: float = ALPHA, level: float = 0.95) -> list[dict]:
+                  alpha: float = ALPHA, level: float = 0.95, comparisons=None) -> list[dict]:
     """The verdicts of a study: for each pair (X, Y) and metric, X - Y with its 95% interval and p-value from
     `hierarchical_difference` on the same resampled test studies, Holm-adjusted over the whole table; a verdict
     'X > Y' or 'X < Y' where the adjusted p < alpha (so the interval excludes 0), else 'inconclusive'.
-    `evidence`: variant -> [RunEvidence] (`study_evidence`); `pairs`: default every pair in the variants' order."""
-    pairs = all_pairs(evidence) if pairs is None else [tuple(p) for p in pairs]
-    bad = sorted({v for p in pairs for v in p} - set(evidence))
+    `evidence`: variant -> [RunEvidence] (`study_evidence`); `pairs`: default every pair in the variants' order.
+    `comparisons` instead of pairs x metrics: (X, Y, metric[, metric of Y]) each, e.g. ('UAR', 'UAR', 'Pointing',
+    'Pointing mask off') compares the same runs' two measurements (seeds paired)."""
+    if comparisons is None:
+        pairs = all_pairs(evidence) if pairs is None else [tuple(p) for p in pairs]
+        comparisons = [(x, y, m) for x, y in pairs for m in metrics]
+    comparisons = [(c[0], c[1], c[2], c[3] if len(c) > 3 else c[2]) for c in comparisons]
+    bad = sorted({v for c in comparisons for v in c[:2]} - set(evidence))
     if bad: raise KeyError(f'verdict_table: no runs of variant(s) {bad}; the study has {list(evidence)}')
     ids, refs = _aligned(evidence)
     W, cider, reps = study_weights(len(ids), n_boot, seed), CiderD(refs), {}
@@ -281,16 +301,17 @@ def verdict_table(evidence: dict, pairs=None, metrics=VERDICT_METRICS, n_boot: i
         if (v, m) not in reps: reps[v, m] = metric_replicates(evidence[v], m, W, cider)
         return reps[v, m]
     rows = []
-    for x, y in pairs:
-        for m in metrics:
-            MX, MY = rep(x, m), rep(y, m)
-            if np.isnan(MX[0]).any() or np.isnan(MY[0]).any(): continue     # not measured in these runs
-            rows.append({'x': x, 'y': y, 'metric': m, 'studies': len(ids), **hierarchical_difference(MX, MY, seed + 1, level)})
+    for x, y, m, my in comparisons:
+        MX, MY = rep(x, m), rep(y, my)
+        if np.isnan(MX[0]).any() or np.isnan(MY[0]).any(): continue     # not measured in these runs
+        rows.append({'x': x, 'y': y, 'metric': m, **({'metric_y': my} if my != m else {}), 'studies': len(ids),
+                     **hierarchical_difference(MX, MY, seed + 1, level, paired_seeds=x == y)})
     adj = holm([r['p'] for r in rows])
     for r, a in zip(rows, adj):
         r['p_holm'] = float(a)
         r['direction'] = int(np.sign(r['effect'])) if a < alpha else 0
-        r['verdict'] = (f"{r['x']} > {r['y']}" if r['direction'] > 0 else f"{r['x']} < {r['y']}" if r['direction'] < 0 else
+        a_, b_ = (f"{r['x']} {r['metric']}", f"{r['metric_y']}") if 'metric_y' in r else (r['x'], r['y'])   # one run, two measures
+        r['verdict'] = (f'{a_} > {b_}' if r['direction'] > 0 else f'{a_} < {b_}' if r['direction'] < 0 else
                         'inconclusive' + (' (one seed)' if min(r['seeds_x'], r['seeds_y']) < 2 else ''))
     return rows
 
