@@ -11,15 +11,13 @@ from .study import PAPER_RESULTS
 from .verdicts import label, study_evidence, verdict_table
 
 # %% auto #0
-__all__ = ['Claim', 'CLAIMS', 'LOWER_IS_BETTER', 'PAPER_RANKS', 'OUTCOMES', 'METRIC_NAMES', 'OUTCOME_COLORS', 'PANELS',
+__all__ = ['CLAIMS', 'LOWER_IS_BETTER', 'PAPER_RANKS', 'OUTCOMES', 'METRIC_NAMES', 'OUTCOME_COLORS', 'PANELS',
            'claim_comparisons', 'paper_effect', 'audit', 'claims_markdown', 'claims_list', 'claims_figure',
            'write_claims']
 
 # %% ../nbs/15_claims.ipynb #cl0006
-Claim = dict   # id, table, claim, x, y, metrics, alignment
-
-
 def _claim(id, table, claim, x, y, alignment='FR@1', metrics=('BLEU_4', 'CIDEr', 'CE F1')) -> dict:
+    "One claim: X against Y on `metrics` and the alignment metric that fits it (FR@1, Pointing or Rank)."
     return {'id': id, 'table': table, 'claim': claim, 'x': x, 'y': y, 'metrics': list(metrics) + ([alignment] if alignment else [])}
 
 
@@ -44,8 +42,6 @@ CLAIMS = [
            alignment='Pointing', metrics=()),
 ]
 LOWER_IS_BETTER = {'Rank'}
-PAPER_RANKS = {'rank: LSU': (22, 565), 'rank: + CRA': (1, 22)}   # the paper's one retrieval example (X's rank, Y's rank)
-OUTCOMES = ('supported', 'contradicted', 'inconclusive')
 
 # %% ../nbs/15_claims.ipynb #cl0009
 PAPER_RANKS = {'rank: LSU': (22, 565), 'rank: + CRA': (1, 22)}   # the paper's one retrieval example (X's rank, Y's rank)
