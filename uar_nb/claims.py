@@ -137,8 +137,8 @@ def claims_list(rows: list[dict]) -> str:
 
 # %% ../nbs/15_claims.ipynb #cl0014
 OUTCOME_COLORS = {'supported': '#1b7837', 'contradicted': '#c51b7d', 'inconclusive': '#8c8c8c'}
-PANELS = (('BLEU_4', 'B4'), ('CIDEr', 'CIDEr'), ('CE F1', 'CE micro-F1'), ('align', 'alignment: FR@1 or pointing'),
-          ('Rank', 'mean rank of the true report'))
+PANELS = (('BLEU_4', 'B4'), ('CIDEr', 'CIDEr'), ('CE F1', 'CE micro-F1'), ('align', 'FR@1 / pointing'),
+          ('Rank', 'mean rank'))
 
 
 def claims_figure(rows: list[dict], save=None):
@@ -150,7 +150,7 @@ def claims_figure(rows: list[dict], save=None):
     y = {c: len(order) - 1 - k for k, c in enumerate(order)}
     first = {c: next(r for r in rows if r['claim'] == c) for c in order}
     panels = [p for p in PANELS if any((r['metric'] in ('FR@1', 'Pointing')) if p[0] == 'align' else r['metric'] == p[0] for r in rows)]
-    fig, axes = plt.subplots(1, len(panels), figsize=(2.3 * len(panels) + 3.0, 0.36 * len(order) + 1.6), sharey=True)
+    fig, axes = plt.subplots(1, len(panels), figsize=(2.2 * len(panels) + 3.6, 0.42 * len(order) + 1.8), sharey=True)
     for ax, (key, title) in zip(axes, panels):
         for r in rows:
             if not ((r['metric'] in ('FR@1', 'Pointing')) if key == 'align' else r['metric'] == key): continue
@@ -158,18 +158,18 @@ def claims_figure(rows: list[dict], save=None):
             ax.plot([r['lo'], r['hi']], [y[r['claim']]] * 2, color=col, lw=2.2, solid_capstyle='butt')
             ax.plot(r['effect'], y[r['claim']], 'o' if r['metric'] != 'Pointing' else 's', color=col, ms=5)
         ax.axvline(0, color='k', ls='--', lw=0.8)
-        ax.set_title(title, fontsize=10); ax.tick_params(labelsize=8); ax.grid(axis='x', alpha=0.3)
-        ax.set_xlabel('X - Y' + (' (lower = X better)' if key == 'Rank' else ''), fontsize=8)
+        ax.set_title(title, fontsize=13); ax.tick_params(labelsize=11); ax.grid(axis='x', alpha=0.3)
+        ax.set_xlabel('X - Y' + (' (lower = X better)' if key == 'Rank' else ''), fontsize=11)
     tables = [first[c]['table'] for c in order]
     for k in range(1, len(order)):   # a rule between the paper's tables
         if tables[k] != tables[k - 1]:
             for ax in axes: ax.axhline(len(order) - k - 0.5, color='0.7', lw=0.8)
     axes[0].set_yticks([y[c] for c in order])
     vs = lambda r: f"{label(r['x'])} mask on vs off" if r['x'] == r['y'] else f"{label(r['x'])} vs {label(r['y'])}"
-    axes[0].set_yticklabels([f"{first[c]['table']}: {c} ({vs(first[c])})" for c in order], fontsize=8.5)
+    axes[0].set_yticklabels([f"{first[c]['table']}: {c} ({vs(first[c])})" for c in order], fontsize=12)
     handles = [Line2D([], [], color=c, marker='o', lw=2, label=o) for o, c in OUTCOME_COLORS.items()]
-    fig.legend(handles=handles, loc='lower center', ncol=3, fontsize=9, frameon=False, bbox_to_anchor=(0.6, -0.01))
-    fig.suptitle("The paper's claims on the synthetic benchmark: effect X - Y with its 95% interval (squares: pointing)", fontsize=11)
+    fig.legend(handles=handles, loc='lower center', ncol=3, fontsize=12, frameon=False, bbox_to_anchor=(0.6, -0.01))
+    fig.suptitle("The paper's claims on the synthetic benchmark: effect X - Y with its 95% interval (squares: pointing)", fontsize=14)
     fig.tight_layout(rect=(0, 0.05, 1, 0.97))
     if save:
         save = Path(save); save.parent.mkdir(parents=True, exist_ok=True)
