@@ -22,9 +22,9 @@ __all__ = ['OBSERVATIONS', 'COMMON5', 'POSITIVE', 'NEGATIVE', 'UNCERTAIN', 'BLAN
            'LOOKALIKES', 'OTHER_FINDINGS', 'ANATOMY', 'LARGE', 'BORDERLINE', 'NORMAL', 'STABLE', 'BARE_MENTION',
            'Mention', 'OTHER', 'ReportRow', 'MISSING_MARKERS', 'IU_DIR', 'DEVELOPMENT', 'LOOKALIKES_NOTE', 'sentences',
            'clauses', 'context', 'size_status', 'LabelerError', 'mentions', 'label_report', 'label_reports',
-           'LabelerWarning', 'is_missing', 'swallowed_line', 'read_csv_table', 'read_reports', 'write_labels',
-           'read_labels', 'label_file', 'agreement', 'iu_agreement', 'agreement_table', 'agreement_figure',
-           'labelling_speed', 'write_iu_agreement']
+           'LabelerWarning', 'is_missing', 'read_csv_table', 'read_reports', 'write_labels', 'read_labels',
+           'label_file', 'agreement', 'iu_agreement', 'agreement_table', 'agreement_figure', 'labelling_speed',
+           'write_iu_agreement']
 
 # %% ../nbs/08a_labeler.ipynb #c4b1cb0c
 OBSERVATIONS = ['Enlarged Cardiomediastinum', 'Cardiomegaly', 'Lung Opacity', 'Lung Lesion', 'Edema', 'Consolidation',
@@ -315,10 +315,7 @@ def _row_lines(cell: str, n_fields: int) -> list[str]:
     return [l for l in cell.splitlines()[1:] if rowlike(next(csv.reader([l]), []))]
 
 
-def _swallowed_rows(row: list[str], n_fields: int) -> int: return sum(len(_row_lines(c, n_fields)) for c in row)
-
-
-def swallowed_line(row: list[str], n_fields: int) -> str: return next(l for c in row for l in _row_lines(c, n_fields))
+def _swallowed_lines(row: list[str], n_fields: int) -> list[str]: return [l for c in row for l in _row_lines(c, n_fields)]
 
 
 def read_csv_table(path: str | Path, required=(), error=ValueError, hint: str = '') -> tuple[list[str], list[tuple[int, dict]]]:
@@ -348,10 +345,10 @@ def read_csv_table(path: str | Path, required=(), error=ValueError, hint: str = 
         if len(r) != len(header):
             raise error(f'{path}: line {reader.line_num} has {len(r)} fields, the header {len(header)}: a cell with a comma '
                         f'must be quoted ("a, b"), as csv writers do')
-        swallowed = _swallowed_rows(r, len(header))
+        swallowed = _swallowed_lines(r, len(header))
         if swallowed:
             raise error(f'{path}: lines {first}-{last} were read as one row: a quote (") opens a cell that runs over '
-                        f'{swallowed} line(s) that look like rows of their own ({swallowed_line(r, len(header))!r:.60}). '
+                        f'{len(swallowed)} line(s) that look like rows of their own ({swallowed[0]!r:.60}). '
                         f'Double a quote inside a cell ("") or quote the whole cell, as csv writers do')
         rows.append((reader.line_num, dict(zip(header, r))))
     return header, rows

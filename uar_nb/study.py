@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from .config import Config, ConfigError, PRESETS, VARIANTS, get_config, parse_override
-from .verdicts import (METHOD_NOTE, MissingEvidence, label as _short, reproduction_report, study_evidence,
+from .verdicts import (METHOD_NOTE, MissingEvidence, label, reproduction_report, study_evidence,
                              verdict_list, verdict_table, verdicts_markdown)
 from .train import check_device, train, RunFolder, describe_diff, result_diff
 from .toydata import generate_dataset, GENERATOR_VERSION, DEFAULT_N
@@ -315,7 +315,7 @@ def method_figure(runs, save=None):
                 ax.hlines(g[chance].mean(), i - 0.31, i + 0.31, colors='k', linestyles='--', lw=1)
             off = g['Pointing mask off'].dropna().to_numpy() if col == 'Pointing' and 'Pointing mask off' in g else []
             if len(off): ax.plot(i + 0.2 + dx[:len(off)], off, 'o', mfc='none', mec=f'C{i}', ms=6, mew=1.4)
-        ax.set_xticks(range(len(variants)), [_short(v) for v in variants])
+        ax.set_xticks(range(len(variants)), [label(v) for v in variants])
         ax.set_title(title, fontsize=10); ax.set_ylim(0, 1); ax.grid(axis='y', alpha=0.3)
     keys = [Line2D([], [], color='grey', marker='s', ls='', alpha=0.4, ms=9, label='mean over seeds'),
             Line2D([], [], color='grey', marker='o', ls='', label='one seed'),
@@ -489,7 +489,7 @@ def _status(ok, *values) -> str:
 
 def study_targets(runs, agg, switches: dict) -> list[tuple[str, str, str]]:
     "(target, PASS / MISS / n/a, the numbers) for each target of the main study; means over seeds unless said."
-    nan, label = float('nan'), _short
+    nan = float('nan')
     mean = {r['variant']: r for r in agg.to_dict('records')}
     ce = lambda v: mean.get(v, {}).get('CE F1_mean', nan)
     out = []
@@ -522,7 +522,7 @@ def study_targets(runs, agg, switches: dict) -> list[tuple[str, str, str]]:
 
 def study_summary(runs, agg, study_dir=None, verdicts: list[dict] | None = None, n_boot: int = 2000) -> str:
     "summary.md of a study: its targets (PASS/MISS), its verdicts with their intervals, and the diagnostics."
-    nan, label = float('nan'), _short
+    nan = float('nan')
     name = Path(study_dir).name if study_dir else 'study'
     seeds = sorted(set(int(s) for s in runs['seed']))
     lines = [f'# Summary of study `{name}`', '',

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_train.ipynb #0a07a199
 from __future__ import annotations
-import json, math, os, platform, random, shutil, subprocess, sys, time, warnings
+import hashlib, json, math, os, platform, random, re, shutil, subprocess, sys, time, warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,8 +92,7 @@ def cpu_model() -> str:
 def numerics_info() -> dict:
     """What decides a run's float results besides config and seed: the CPU, the kernel level torch dispatches to
     (AVX512, AVX2, ...), thread counts, the MKL / oneDNN builds and any variable that pins them. Two machines that
-    differ here may give other numbers for the same config and seed (the verdicts of 11b_verdicts are what must agree)."""
-    import re
+    differ here may give other numbers for the same config and seed (the verdicts of 08b_verdicts are what must agree)."""
     build = torch.__config__.show()
     find = lambda pat: (re.search(pat, build) or [None, None])[1]
     return {'cpu': cpu_model(), 'cores': os.cpu_count(), 'cpu_capability': torch.backends.cpu.get_cpu_capability(),
@@ -738,7 +737,6 @@ NEEDED_FILES = ('config.yaml', 'tokenizer.json', 'model.safetensors')
 
 def sha256_file(path, chunk: int = 1 << 20) -> str:
     "SHA-256 of a file, read in chunks."
-    import hashlib
     h = hashlib.sha256()
     with open(path, 'rb') as f:
         for b in iter(lambda: f.read(chunk), b''): h.update(b)

@@ -48,7 +48,6 @@ class CiderD:
     frequencies come from the references of the resampled corpus (a study drawn twice counts twice), as the scorer
     would see that corpus; hypothesis n-grams absent from every reference get the full idf, as there."""
     def __init__(self, refs: list[str], sigma: float = 6.0):
-        from scipy import sparse
         self.sigma, self.n = sigma, len(refs)
         self.vocab: dict = {}
         self.ref = [_ngram_counts(r) for r in refs]
@@ -61,7 +60,7 @@ class CiderD:
         return i
 
     def _matrix(self, counts: list[Counter]):
-        from scipy import sparse
+        "(rows, columns, counts) of each n-gram order, columns in the shared vocabulary (made sparse in `scores`)."
         out = []
         for k in range(1, 5):
             r, c, v = [], [], []
@@ -69,7 +68,7 @@ class CiderD:
                 for g, n in x.items():
                     if len(g) == k: r.append(i); c.append(self._index(g)); v.append(n)
             out.append((r, c, v))
-        return out   # finalised in _csr once the vocabulary is complete
+        return out
 
     def scores(self, hyps: list[str], W: np.ndarray) -> np.ndarray:
         "Per-study CIDEr-D (N, B) of `hyps` under each resample's document frequencies; W (B, N) study counts."
