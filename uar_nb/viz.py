@@ -19,19 +19,20 @@ from .train import RunFolder
 from .data import load_annotation, load_image
 from .model import UARModel
 from . import toydata
-from .cra import gram_stats
+from .cra import gram_stats, make_basis, BASIS_KINDS
 
 # %% auto #0
 __all__ = ['finish', 'read_jsonl', 'selected_position', 'run_name', 'mark_stages', 'plot_losses', 'study_seed_runs',
-           'study_curves', 'run_config', 'study_entries', 'load_views', 'show_samples', 'load_run', 'pick_study',
-           'finding_words', 'study_batch', 'word_maps', 'attention_overlay', 'resize_mask', 'split_features',
-           'retrieval_examples', 'similarity_heatmaps', 'basis_gram', 'study_runs', 'attention_rows',
-           'alignment_figures']
+           'study_curves', 'run_config', 'study_entries', 'load_views', 'show_samples', 'load_run', 'study_batch',
+           'toy_test_studies', 'pick_study', 'finding_words', 'word_maps', 'attention_on_mask', 'resize_mask',
+           'attention_overlay', 'split_features', 'retrieval_examples', 'similarity_heatmaps', 'basis_gram',
+           'code_cmap', 'study_runs', 'attention_rows', 'alignment_figures']
 
 # %% ../nbs/10_viz.ipynb #82faf1ba
-def finish(fig, save=None, dpi: int = 90):
-    "Tight layout, optionally write a PNG (folders created), return the figure."
-    try: fig.tight_layout()
+def finish(fig, save=None, dpi: int = 150):
+    "Tight layout (unless the figure has its own layout engine), optionally write a PNG (folders created), return the figure."
+    try:
+        if fig.get_layout_engine() is None: fig.tight_layout()
     except Exception: pass   # subfigure layouts manage themselves
     if save is not None:
         save = Path(save); save.parent.mkdir(parents=True, exist_ok=True)
@@ -117,7 +118,7 @@ def study_curves(study_dir, metric: str = 'val_CE_F1', save=None):
     axes[0, 0].set_ylabel(metric.replace('val_', 'val ')); axes[0, -1].legend(fontsize=7)
     return finish(fig, save)
 
-# %% ../nbs/10_viz.ipynb #e6c3e6d7
+# %% ../nbs/10_viz.ipynb #7ee1d0b2
 def run_config(run_dir) -> Config:
     "The resolved config a run folder was trained with."
     p = Path(run_dir) / 'config.yaml'
@@ -135,7 +136,7 @@ def study_entries(cfg: Config, split: str = 'test', ids=None) -> list[dict]:
     if missing: raise KeyError(f'ids not in split {split!r} of {d.annotation_path()}: {missing[:5]}')
     return [by_id[i] for i in ids]
 
-
+# %% ../nbs/10_viz.ipynb #25b96c98
 def load_views(cfg: Config, entry: dict, size: int | None = None) -> np.ndarray:
     "The views of one study as uint8 (V, S, S)."
     size = size or cfg.data.image_size
@@ -143,38 +144,83 @@ def load_views(cfg: Config, entry: dict, size: int | None = None) -> np.ndarray:
 
 
 def show_samples(run_dir, data_dir=None, n: int = 3, ids=None, save=None, width: int = 70):
-    "The first `n` test studies (or `ids`): their views next to the generated and the reference report."
+    "The first `n` test studies (or `ids`): their views next to the generated report (true and stated findings) and the reference."
     cfg = run_config(run_dir)
     if data_dir: cfg.data.data_dir = str(data_dir)
     reports = {r['id']: r for r in read_jsonl(Path(run_dir) / 'test_reports.jsonl')}
     ids = list(ids) if ids is not None else list(reports)[:n]
-    entries = study_entries(cfg, 'test', ids)
-    V = cfg.data.n_views
+    entries, V = study_entries(cfg, 'test', ids), cfg.data.n_views
     fig, axs = plt.subplots(len(ids), V + 1, figsize=(2.2 * V + 6.5, 2.4 * len(ids)),
                             gridspec_kw={'width_ratios': [1] * V + [3.2]}, squeeze=False)
+    wrap = lambda t: '\n'.join(textwrap.wrap(t, width))
     for row, e in zip(axs, entries):
         for v, ax in enumerate(row[:V]):
             ax.imshow(load_views(cfg, e)[v], cmap='gray'); ax.set_xticks([]); ax.set_yticks([])
-        row[0].set_ylabel(e['id'], fontsize=8)
-        r = reports[e['id']]
-        wrap = lambda t: '\n'.join(textwrap.wrap(t, width))
+        r, f = reports[e['id']], reports[e['id']].get('findings')
+        row[0].set_ylabel(e['id'] + (f"\ntrue: {', '.join(f['true']) or 'normal'}" if f else ''), fontsize=8)
         row[V].axis('off')
-        row[V].text(0, 1, 'generated:\n' + wrap(r['generated']), va='top', fontsize=7.5, color='tab:blue', transform=row[V].transAxes)
+        said = f" (states: {', '.join(f['stated']) or 'normal'})" if f else ''
+        row[V].text(0, 1, f'generated{said}:\n' + wrap(r['generated']), va='top', fontsize=7.5, color='tab:blue', transform=row[V].transAxes)
         row[V].text(0, 0.48, 'reference:\n' + wrap(r['reference']), va='top', fontsize=7.5, transform=row[V].transAxes)
     return finish(fig, save)
 
-# %% ../nbs/10_viz.ipynb #c0e81741
-def load_run(run_dir, device: str = 'cpu'):
-    "UARModel of a run's selected checkpoint (best on validation), in eval mode."
+# %% ../nbs/10_viz.ipynb #2147c4ff
+def load_run(run_dir, device: str = 'cpu', data_dir=None):
+    """UARModel of a run's selected checkpoint (best on validation), in eval mode. `data_dir` points the model's config
+    at another copy of its data (e.g. the folder `toy_test_studies` writes)."""
     run_dir = Path(run_dir)
     ckpt = run_dir / 'checkpoints' / 'best'
     if not (ckpt / 'model.safetensors').exists(): ckpt = run_dir / 'checkpoints' / 'last'
     if not (ckpt / 'model.safetensors').exists():
         raise FileNotFoundError(f'{run_dir} has no checkpoint (checkpoints/best or last): train it first, or these '
                                 f'are committed results without weights (re-run the study to draw model figures)')
-    return UARModel.from_pretrained(ckpt, map_location=device)
+    model = UARModel.from_pretrained(ckpt, map_location=device)
+    if data_dir is not None: model.cfg.data.data_dir = str(data_dir)
+    return model
 
 
+def study_batch(model, entries: list[dict]) -> dict:
+    "A collate-style batch (images, input_ids, attention_mask, ids) of annotation entries for `model`."
+    import torch
+    cfg = model.cfg
+    imgs = torch.from_numpy(np.stack([load_views(cfg, e) for e in entries])).float().div(255).unsqueeze(2)
+    enc = [model.tokenizer.encode(e['report'], cfg.data.max_len) for e in entries]
+    ids = torch.zeros(len(enc), max(map(len, enc)), dtype=torch.long)
+    for i, t in enumerate(enc): ids[i, :len(t)] = torch.tensor(t)
+    dev = next(model.parameters()).device
+    return {'ids': [e['id'] for e in entries], 'images': imgs.to(dev), 'input_ids': ids.to(dev),
+            'attention_mask': (torch.arange(ids.shape[1])[None] < torch.tensor([len(t) for t in enc])[:, None]).to(dev)}
+
+# %% ../nbs/10_viz.ipynb #a3bfbd86
+def toy_test_studies(run_dir, out_dir, ids=None, n: int = 8, seed: int = 0) -> list[dict]:
+    """Annotation entries of test studies of a toy run, drawn again by the generator (`toydata.make_study(seed, i)`)
+    into a small data folder `out_dir` (images, masks, annotation.json, labels.json; added to what it holds). `ids`
+    default: the first `n` of test_reports.jsonl. Each study's findings must be the ones the run scored (else `seed`
+    is not its dataset's)."""
+    run_dir, out = Path(run_dir), Path(out_dir)
+    if run_config(run_dir).data.dataset != 'toy':
+        raise ValueError(f'{run_dir} was not trained on the toy data: its studies cannot be drawn again, load them from its data_dir')
+    scored = {r['id']: r for r in read_jsonl(run_dir / 'test_reports.jsonl')}
+    ids = list(ids) if ids is not None else list(scored)[:n]
+    unknown = [i for i in ids if i not in scored]
+    if unknown: raise KeyError(f'{unknown[:3]} are not test studies of {run_dir} (test_reports.jsonl), e.g. {list(scored)[:3]}')
+    (out / 'images').mkdir(parents=True, exist_ok=True); (out / 'masks').mkdir(exist_ok=True)
+    entries, labels = [], {}
+    for i in ids:
+        sid, report, lab = toydata._write_study((out, seed, int(i.split('_')[1])))
+        true, want = sorted(f for f in toydata.FINDINGS if lab[f]), sorted(scored[i].get('findings', {}).get('true', []))
+        if 'findings' in scored[i] and true != want:
+            raise ValueError(f'{sid} drawn with seed={seed} has the findings {true}, the run scored {want}: pass the seed '
+                             f"of the run's dataset (toy_data.seed of its study, or dataset.json)")
+        entries.append({'id': sid, 'report': report, 'image_path': [f'{sid}/0.png', f'{sid}/1.png'], 'split': 'test'})
+        labels[sid] = lab
+    old = json.loads((out / 'annotation.json').read_text())['test'] if (out / 'annotation.json').exists() else []
+    (out / 'annotation.json').write_text(json.dumps({'train': [], 'val': [], 'test': [e for e in old if e['id'] not in labels] + entries}))
+    labels = {**(json.loads((out / 'labels.json').read_text()) if (out / 'labels.json').exists() else {}), **labels}
+    (out / 'labels.json').write_text(json.dumps(labels))
+    return entries
+
+# %% ../nbs/10_viz.ipynb #50a77013
 def pick_study(entries: list[dict], words=None, labels: dict | None = None) -> dict:
     """A study worth drawing: with toy `labels`, the first with a present finding named in its report; else the first
     whose report contains one of `words` (default: the toy finding words); else the first."""
@@ -193,20 +239,7 @@ def finding_words(report: str, labels: dict | None, n: int = 3) -> list[str] | N
     ws = [w for w in dict.fromkeys(report.lower().replace('.', ' ').split()) if toydata.FINDING_WORDS.get(w) in pos]
     return ws[:n] or None
 
-
-def study_batch(model, entries: list[dict]) -> dict:
-    "A collate-style batch (images, input_ids, attention_mask, ids) of annotation entries for `model`."
-    import torch
-    cfg = model.cfg
-    imgs = torch.from_numpy(np.stack([load_views(cfg, e) for e in entries])).float().div(255).unsqueeze(2)
-    enc = [model.tokenizer.encode(e['report'], cfg.data.max_len) for e in entries]
-    ids = torch.zeros(len(enc), max(map(len, enc)), dtype=torch.long)
-    for i, t in enumerate(enc): ids[i, :len(t)] = torch.tensor(t)
-    dev = next(model.parameters()).device
-    return {'ids': [e['id'] for e in entries], 'images': imgs.to(dev), 'input_ids': ids.to(dev),
-            'attention_mask': (torch.arange(ids.shape[1])[None] < torch.tensor([len(t) for t in enc])[:, None]).to(dev)}
-
-# %% ../nbs/10_viz.ipynb #faa184ad
+# %% ../nbs/10_viz.ipynb #f2f02e35
 def word_maps(model, batch, index: int, words, use_mask: bool) -> dict:
     "word -> (V, g, g) attention map for the first occurrence of each word in study `index`'s reference report."
     attn = model.attention_map(batch, use_mask)[index].cpu().numpy()
@@ -217,44 +250,13 @@ def word_maps(model, batch, index: int, words, use_mask: bool) -> dict:
         if w in ref and ref.index(w) < attn.shape[0]: out[w] = attn[ref.index(w)].reshape(V, g, g)
     return out
 
-
-def _upsample(m: np.ndarray, size: int) -> np.ndarray:
-    return np.kron(m, np.ones((size // m.shape[0], size // m.shape[1])))
-
-
-def attention_overlay(models: dict, entry: dict, words=None, save=None, masks: dict | None = None, n_words: int = 3):
-    """Fig. 7 analogue: rows = models (label -> (model, use_mask)), columns = (word, view) heat maps over the X-ray.
-    `words` default: finding words of the toy vocabulary present in the report. `masks` (finding -> (V,H,W)): drawn
-    as contours, so one sees whether the attention lands on the finding."""
-    labels = list(models)
-    model0 = models[labels[0]][0]
-    cfg, V = model0.cfg, model0.cfg.data.n_views
-    ref = r2gen_text(entry['report'], model0.tokenizer, cfg.data.max_len).split()   # the scored reference's words
-    if words is None: words = [w for w in dict.fromkeys(ref) if w in toydata.FINDING_WORDS][:n_words] or ref[:n_words]
-    words = [w for w in words if w in ref]
-    if not words: raise ValueError(f'none of the words occurs in the report of {entry["id"]!r}: {" ".join(ref)}')
-    views = load_views(cfg, entry)
-    fig, axs = plt.subplots(len(labels), len(words) * V, figsize=(1.9 * len(words) * V, 2.1 * len(labels)), squeeze=False)
-    for r, lab in enumerate(labels):
-        model, use_mask = models[lab]
-        maps = word_maps(model, study_batch(model, [entry]), 0, words, use_mask)
-        for c, w in enumerate(words):
-            for v in range(V):
-                ax = axs[r, c * V + v]
-                ax.imshow(views[v], cmap='gray')
-                if w in maps:
-                    lo, hi = maps[w].min(), maps[w].max()   # stretch per word over both views: relative attention
-                    m = (maps[w][v] - lo) / max(hi - lo, 1e-12)
-                    ax.imshow(_upsample(m, views.shape[-1]), cmap='jet', alpha=0.45, vmin=0, vmax=1)
-                f = toydata.FINDING_WORDS.get(w)
-                if masks and f in masks and masks[f][v].any():
-                    mk = np.asarray(resize_mask(masks[f][v], views.shape[-1]))
-                    ax.contour(mk, levels=[0.5], colors='white', linewidths=0.8)
-                ax.set_xticks([]); ax.set_yticks([])
-                if r == 0: ax.set_title(f'"{w}" ({"frontal" if v == 0 else "lateral"})', fontsize=8)
-            if c == 0: axs[r, 0].set_ylabel(lab, fontsize=8)
-    fig.suptitle(f'text-to-image attention, study {entry["id"]} (teacher forcing on the reference)', fontsize=9)
-    return finish(fig, save, dpi=75)   # noisy X-ray textures compress badly: keep the PNG small
+# %% ../nbs/10_viz.ipynb #b5548c98
+def attention_on_mask(amap: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
+    """(share of a word's attention on the finding's mask, share of the image the mask covers), over all views: each
+    grid cell of `amap` (V, g, g) counts with the fraction of its pixels inside `mask` (V, H, W). Equal shares = uniform."""
+    V, g, _ = amap.shape
+    cover = np.asarray(mask, float).reshape(V, g, mask.shape[1] // g, g, mask.shape[2] // g).mean(axis=(2, 4))
+    return float((amap * cover).sum() / max(amap.sum(), 1e-12)), float(cover.mean())
 
 
 def resize_mask(mask: np.ndarray, size: int) -> np.ndarray:
@@ -262,7 +264,47 @@ def resize_mask(mask: np.ndarray, size: int) -> np.ndarray:
     from PIL import Image
     return np.asarray(Image.fromarray(np.asarray(mask, np.uint8) * 255).resize((size, size), Image.NEAREST)) > 127
 
-# %% ../nbs/10_viz.ipynb #0441b022
+# %% ../nbs/10_viz.ipynb #7508e5ff
+def attention_overlay(models: dict, entry: dict, words=None, save=None, masks: dict | None = None, n_words: int = 3):
+    """Fig. 7 analogue: rows = models (label -> (model, use_mask)), columns = (word, view): the X-ray in grey, the word's
+    attention over it on ONE colour scale for the figure (weight x number of visual tokens: 1 = uniform), the finding's
+    true mask (`masks`: finding -> (V, H, W)) outlined, and per panel pair the share of attention on that mask."""
+    from matplotlib.colors import Normalize
+    labels, model0 = list(models), models[next(iter(models))][0]
+    cfg, V = model0.cfg, model0.cfg.data.n_views
+    ref = r2gen_text(entry['report'], model0.tokenizer, cfg.data.max_len).split()   # the scored reference's words
+    if words is None: words = [w for w in dict.fromkeys(ref) if w in toydata.FINDING_WORDS][:n_words] or ref[:n_words]
+    words = [w for w in words if w in ref]
+    if not words: raise ValueError(f'none of the words occurs in the report of {entry["id"]!r}: {" ".join(ref)}')
+    views = load_views(cfg, entry); S = views.shape[-1]
+    maps = {lab: {w: a * a.size for w, a in word_maps(m, study_batch(m, [entry]), 0, words, u).items()} for lab, (m, u) in models.items()}
+    norm, cmap = Normalize(0, max([a.max() for mp in maps.values() for a in mp.values()] + [1.0])), plt.get_cmap('inferno')
+    fig, axs = plt.subplots(len(labels), len(words) * V, figsize=(1.55 * len(words) * V + 1.2, 1.75 * len(labels) + 0.9),
+                            squeeze=False, layout='constrained')
+    fig.shares = {}
+    for r, lab in enumerate(labels):
+        for c, w in enumerate(words):
+            f = toydata.FINDING_WORDS.get(w)
+            mk = masks.get(f) if masks and f in masks and masks[f].any() else None
+            for v in range(V):
+                ax = axs[r, c * V + v]; ax.imshow(views[v], cmap='gray', vmin=0, vmax=255)
+                if w in maps[lab]:
+                    x = norm(np.kron(maps[lab][w][v], np.ones((S // maps[lab][w].shape[1],) * 2))); rgba = cmap(x); rgba[..., 3] = 0.1 + 0.6 * np.clip(x, 0, 1)
+                    ax.imshow(rgba, interpolation='nearest')
+                if mk is not None: ax.contour(resize_mask(mk[v], S), levels=[0.5], colors='cyan', linewidths=1.0)
+                ax.set_xticks([]); ax.set_yticks([])
+                if r == 0: ax.set_title(f'"{w}" ({"frontal" if v == 0 else "lateral"})', fontsize=8)
+            if mk is not None and w in maps[lab]:
+                on, area = attention_on_mask(maps[lab][w], np.stack([resize_mask(m, S) for m in mk]))
+                fig.shares[lab, w] = (on, area)
+                axs[r, c * V].text(0.03, 0.04, f'{on:.1%} on mask\n(area {area:.1%})', color='w', fontsize=6.5, transform=axs[r, c * V].transAxes)
+        axs[r, 0].set_ylabel(lab, fontsize=8)
+    fig.colorbar(plt.cm.ScalarMappable(norm, cmap), ax=axs, shrink=0.8, label='attention / uniform')
+    found = [f for f in (masks or {}) if np.asarray(masks[f]).any()]
+    fig.suptitle(f'{entry["id"]}' + (f' - true findings: {", ".join(found)} (cyan: the true mask)' if found else ''), fontsize=9)
+    return finish(fig, save)
+
+# %% ../nbs/10_viz.ipynb #13a8682b
 def split_features(model, entries: list[dict], batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
     "Pooled aligned (image, report) features (N, d) of annotation entries."
     import torch
@@ -274,63 +316,83 @@ def split_features(model, entries: list[dict], batch_size: int = 32) -> tuple[np
     return np.concatenate(img), np.concatenate(txt)
 
 
-def retrieval_examples(models: dict, entries: list[dict], query: int = 0, k: int = 3, save=None, width: int = 60):
-    "Fig. 3 analogue: for study `query`, each model's top-k reports among `entries` and the rank of the true one."
-    labels = list(models)
-    cfg = models[labels[0]].cfg
-    V = cfg.data.n_views
-    fig, axs = plt.subplots(1, V + len(labels), figsize=(2.2 * V + 4.2 * len(labels), 3.6),
-                            gridspec_kw={'width_ratios': [1] * V + [2.2] * len(labels)})
-    views = load_views(cfg, entries[query])
-    for v in range(V): axs[v].imshow(views[v], cmap='gray'); axs[v].set_xticks([]); axs[v].set_yticks([])
-    axs[0].set_title(f'query {entries[query]["id"]}', fontsize=8)
-    ranks = {}
-    for ax, lab in zip(axs[V:], labels):
+def retrieval_examples(models: dict, entries: list[dict], query: int = 0, k: int = 3, save=None, width: int = 105):
+    """Fig. 3 analogue: study `query`'s views and report, then per model its top-k reports among `entries` (the true
+    one in green) and the rank of the true one; 8 in wide, one model per row."""
+    labels, cfg = list(models), models[next(iter(models))].cfg
+    V, h = cfg.data.n_views, 0.25 + 0.32 * k
+    fig = plt.figure(figsize=(8, 1.7 + h * len(labels)))
+    gs = fig.add_gridspec(1 + len(labels), V + 1, height_ratios=[1.7] + [h] * len(labels), width_ratios=[1] * V + [4.6])
+    for v, view in enumerate(load_views(cfg, entries[query])):
+        ax = fig.add_subplot(gs[0, v]); ax.imshow(view, cmap='gray'); ax.set_xticks([]); ax.set_yticks([])
+    head = fig.add_subplot(gs[0, V]); head.axis('off')
+    head.text(0, 1, f'query {entries[query]["id"]}, its report:\n' + '\n'.join(textwrap.wrap(entries[query]['report'], 70)[:5]),
+              va='top', fontsize=8, transform=head.transAxes)
+    fig.ranks = {}
+    for r, lab in enumerate(labels):
         img, txt = split_features(models[lab], entries)
         sim = similarity_matrix(img[query:query + 1], txt)[0]
-        order = np.argsort(-sim, kind='stable')
-        rank = int((sim >= sim[query]).sum())
-        ranks[lab] = rank
-        ax.axis('off')
-        ax.set_title(f'{lab}: true report at rank {rank} / {len(entries)}', fontsize=8)
-        y = 1.0
-        for r, j in enumerate(order[:k]):
-            txt_ = '\n'.join(textwrap.wrap(entries[j]['report'], width)[:3])
-            ax.text(0, y, f'#{r + 1} ({sim[j]:.2f}) {txt_}', va='top', fontsize=6.5, transform=ax.transAxes,
-                    color='tab:green' if j == query else 'black', fontweight='bold' if j == query else 'normal')
-            y -= 0.31
-    fig.ranks = ranks
+        fig.ranks[lab] = rank = int((sim >= sim[query]).sum())
+        ax = fig.add_subplot(gs[r + 1, :]); ax.axis('off')
+        ax.text(0, 1, f'{lab}: the true report ranks {rank} of {len(entries)}', va='top', fontsize=8.5, fontweight='bold', transform=ax.transAxes)
+        for i, j in enumerate(np.argsort(-sim, kind='stable')[:k]):
+            t = '\n'.join(textwrap.wrap(f'#{i + 1} (cos {sim[j]:.2f}) {entries[j]["report"]}', width)[:2])
+            ax.text(0.02, 1 - (0.22 + 0.32 * i) / h, t, va='top', fontsize=7.5, transform=ax.transAxes,
+                    color='tab:green' if j == query else 'black')
     return finish(fig, save)
 
-
+# %% ../nbs/10_viz.ipynb #1a7f63d4
 def similarity_heatmaps(models: dict, entries: list[dict], save=None):
-    "Fig. 4 analogue: per model, cosine similarity of image (rows) vs report (columns) global features."
-    import seaborn as sns
-    labels = list(models)
-    fig, axs = plt.subplots(1, len(labels), figsize=(3.4 * len(labels), 3.1), squeeze=False)
-    for ax, lab in zip(axs[0], labels):
-        sim = similarity_matrix(*split_features(models[lab], entries))
-        sns.heatmap(sim, ax=ax, cmap='viridis', square=True, cbar=True, xticklabels=False, yticklabels=False)
-        ax.set_title(f'{lab}\ndiag {np.diag(sim).mean():.2f} vs off {sim[~np.eye(len(sim), dtype=bool)].mean():.2f}', fontsize=8)
-        ax.set_xlabel('reports'); ax.set_ylabel('images')
+    """Fig. 4 analogue: per model, cosine similarity of image (rows) vs report (columns) global features, all panels on
+    one colour scale; titles: rows peaking on the diagonal, mean diagonal vs off-diagonal. `fig.top1`: label -> rows."""
+    sims = {lab: similarity_matrix(*split_features(m, entries)) for lab, m in models.items()}
+    lo, hi = min(s.min() for s in sims.values()), max(s.max() for s in sims.values())
+    fig, axs = plt.subplots(1, len(sims), figsize=(2.3 * len(sims) + 1.0, 2.9), squeeze=False, layout='constrained')
+    fig.top1 = {}
+    for ax, (lab, sim) in zip(axs[0], sims.items()):
+        im = ax.imshow(sim, cmap='viridis', vmin=lo, vmax=hi)
+        n, off = len(sim), sim[~np.eye(len(sim), dtype=bool)].mean()
+        fig.top1[lab] = int((sim.argmax(1) == np.arange(n)).sum())
+        ax.set_title(f'{lab}\n{fig.top1[lab]}/{n} rows peak on the diagonal\ndiag {np.diag(sim).mean():.2f}, off {off:.2f}', fontsize=8)
+        ax.set_xticks([]); ax.set_yticks([]); ax.set_xlabel('reports', fontsize=8)
+    axs[0, 0].set_ylabel('images', fontsize=8)
+    fig.colorbar(im, ax=axs, shrink=0.85, label='cosine similarity')
     return finish(fig, save)
 
-# %% ../nbs/10_viz.ipynb #c3d13667
-def basis_gram(model, n: int = 64, save=None):
-    """Cosine Gram matrices of the first `n` rows of the fixed basis B and the learned B^ = gamma*B + beta, titled with
-    the mean and max |cos| over all pairs of rows (a picture of n rows shows one orthonormal block only)."""
-    import seaborn as sns
+# %% ../nbs/10_viz.ipynb #c6d91c9f
+def basis_gram(model, save=None, bins: int = 40):
+    """|cos| between all pairs of rows, as distributions: each kind of fixed basis B (`cra.make_basis`, the model's
+    size) and the model's learned B^ = gamma*B + beta; the legend gives the mean (`cra.gram_stats`). `fig.stats`: label -> stats."""
     if getattr(model, 'cra', None) is None:
         raise ValueError(f'variant {model.cfg.variant!r} has no CRA module (model.cra is None): pick a run with CRA (e, f, UAR, ...)')
-    cos = lambda x: (lambda u: u @ u.T)(x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12))
-    full = [model.cra.basis.detach().float().cpu(), model.cra.basis_hat().detach().float().cpu()]
-    fig, axs = plt.subplots(1, 2, figsize=(7.4, 3.5))
-    for ax, M, t in zip(axs, full, ['fixed basis $B$', r'learned $\hat B = \gamma B + \beta$']):
-        s = gram_stats(M)
-        sns.heatmap(cos(M[:n].numpy()), ax=ax, cmap='RdBu_r', vmin=-1, vmax=1, square=True, xticklabels=False, yticklabels=False)
-        ax.set_title(f'{t} ({model.cfg.model.basis_kind}), first {min(n, len(M))} rows\n'
-                     f'all {len(M)} rows: mean |cos| {s["mean |cos|"]:.3f}, max {s["max |cos|"]:.2f}', fontsize=8)
+    n, d = model.cra.basis.shape
+    bases = {f'{k} B': make_basis(k, n, d) for k in BASIS_KINDS}
+    bases[rf'learned $\hat B$ ({model.cfg.model.basis_kind})'] = model.cra.basis_hat().detach().float().cpu()
+    fig, ax = plt.subplots(figsize=(5.6, 3.0))
+    fig.stats, edges = {}, np.linspace(0, 1, bins + 1)
+    for i, (lab, B) in enumerate(bases.items()):
+        u = (B / B.norm(dim=1, keepdim=True).clamp(min=1e-12)).numpy()
+        c = np.abs(u @ u.T)[~np.eye(n, dtype=bool)]
+        fig.stats[lab] = gram_stats(B)
+        ax.hist(c, bins=edges, weights=np.full(len(c), 1 / len(c)), histtype='step', lw=2.2 if 'learned' in lab else 1.3,
+                ls='-' if i % 2 == 0 else '--', label=f'{lab}: mean {fig.stats[lab]["mean |cos|"]:.3f}')
+    ax.set_xlim(0, 0.6); ax.set_xlabel(f'|cos| between two rows ({n} rows of dimension {d})'); ax.set_ylabel('share of pairs')
+    ax.legend(fontsize=7.5); ax.grid(alpha=0.3)
     return finish(fig, save)
+
+# %% ../nbs/10_viz.ipynb #4d176e23
+def code_cmap(n_codes: int, levels: int = 1):
+    """A ListedColormap with one colour per token code, for `imshow(tokens, cmap=..., vmin=-0.5, vmax=n_codes-0.5)`:
+    code = shape * levels + level gets hue by shape and lightness by level (gain-shape tokens; levels=1: hue only)."""
+    from matplotlib.colors import ListedColormap, hsv_to_rgb
+    if n_codes < 1 or levels < 1 or n_codes % levels:
+        raise ValueError(f'code_cmap: n_codes={n_codes} must be a positive multiple of levels={levels} (tokenizer.n_codes, gain_levels)')
+    shapes = n_codes // levels
+    hue = (np.arange(shapes) * 7 % shapes) / shapes if shapes > 7 and shapes % 7 else np.arange(shapes) / shapes   # neighbours far apart
+    light = np.linspace(0.45, 1.0, levels) if levels > 1 else np.ones(1)
+    sat = np.linspace(1.0, 0.55, levels) if levels > 1 else np.full(1, 0.85)
+    hsv = np.array([[hue[s], sat[l], light[l]] for s in range(shapes) for l in range(levels)])
+    return ListedColormap(hsv_to_rgb(hsv), name=f'codes{n_codes}')
 
 # %% ../nbs/10_viz.ipynb #57b6bda2
 def study_runs(study_dir) -> dict:
