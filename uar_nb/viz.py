@@ -279,7 +279,7 @@ def attention_overlay(models: dict, entry: dict, words=None, save=None, masks: d
     views = load_views(cfg, entry); S = views.shape[-1]
     maps = {lab: {w: a * a.size for w, a in word_maps(m, study_batch(m, [entry]), 0, words, u).items()} for lab, (m, u) in models.items()}
     norm, cmap = Normalize(0, max([a.max() for mp in maps.values() for a in mp.values()] + [1.0])), plt.get_cmap('inferno')
-    fig, axs = plt.subplots(len(labels), len(words) * V, figsize=(1.55 * len(words) * V + 1.2, 1.75 * len(labels) + 0.9),
+    fig, axs = plt.subplots(len(labels), len(words) * V, figsize=(1.55 * len(words) * V + 1.2, 1.6 * len(labels) + 0.7),
                             squeeze=False, layout='constrained')
     fig.shares = {}
     for r, lab in enumerate(labels):
