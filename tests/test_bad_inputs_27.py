@@ -93,3 +93,78 @@ def test_12_bit_xrays_in_16_bit_pngs_are_scaled_by_their_bit_depth(tmp_path):
         read_image(p, 64)                                                             # a real film: no warning
     with pytest.warns(ImageWarning, match='nearly black or flat'):
         read_image(_png16(tmp_path / 'c.png', np.full((64, 64), 3.0), sbit=16), 64)
+
+
+# --- a trained tiny run, shared by the data-fingerprint and checkpoint-manifest tests ---------------------------------
+TINY = {'model.d_model': 32, 'model.n_heads': 2, 'model.n_enc_layers': 1, 'model.n_dec_layers': 1, 'model.d_ff': 64,
+        'model.basis_size': 64, 'lsu.kmeans_codes': 16, 'lsu.kmeans_max_patches': 1000, 'train.stage1_epochs': 1,
+        'train.stage2_epochs': 1, 'train.max_steps_per_epoch': 2, 'decode.beam_size': 1, 'decode.max_len': 12,
+        'train.test_meteor': False, 'train.quiet': True, 'train.device': 'cpu'}
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    "(data folder, run folder, config) of a tiny UAR run on 40 toy studies."
+    from uar_nb.toydata import generate_dataset
+    from uar_nb.config import get_config
+    from uar_nb.train import train
+    root = tmp_path_factory.mktemp('trained')
+    generate_dataset(root / 'data', n=40, seed=1, progress=False)
+    cfg = get_config('toy', 'UAR', {**TINY, 'data.data_dir': str(root / 'data')})
+    train(cfg, root / 'run')
+    return root / 'data', root / 'run', cfg
+
+
+def _copy(src, dst):
+    import shutil
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_a_finished_run_on_data_that_changed_since_is_not_reused(trained, tmp_path):
+    "Was: only the config was compared - a finished run was reused (rc 0, the same table) on regenerated data."
+    from uar_nb.config import ConfigError
+    from uar_nb.train import train
+    data, run, cfg = trained
+    data2, run2 = _copy(data, tmp_path / 'data'), _copy(run, tmp_path / 'run')
+    cfg2 = cfg.__class__.from_yaml(run / 'config.yaml'); cfg2.data.data_dir = str(data2); cfg2.to_yaml(run2 / 'config.yaml')
+    assert train(cfg2, run2, resume=True)['test'] == json.loads((run / 'metrics.json').read_text())['test']   # same data
+    ann = json.loads((data2 / 'annotation.json').read_text())
+    ann['test'][0]['report'] = 'the heart is enlarged .'                                 # one test reference replaced
+    (data2 / 'annotation.json').write_text(json.dumps(ann))
+    with pytest.raises(ConfigError, match=f'was trained on other data than {data2} holds now'): train(cfg2, run2, resume=True)
+
+
+def test_a_study_reruns_a_finished_run_whose_data_changed(trained, tmp_path):
+    "Was: `uar study` skipped the finished run and rebuilt the same table on the new data."
+    from uar_nb.study import load_study, changed_runs
+    data, run, cfg = trained
+    data2 = _copy(data, tmp_path / 'data')
+    (tmp_path / 's.yaml').write_text(f'name: s\ndataset: toy\npreset: toy\ndata_dir: {data2}\nvariants: [UAR]\nseeds: [0]\n')
+    st = load_study(tmp_path / 's.yaml')
+    folder = tmp_path / 'study' / 'runs' / 'UAR-s0' / 'run'
+    _copy(run, folder); st.config('UAR', 0).to_yaml(folder / 'config.yaml')
+    assert changed_runs(st, tmp_path / 'study') == {}                                    # the data it was trained on
+    img = sorted((data2 / 'images').rglob('*.png'))[0]
+    img.write_bytes(img.read_bytes() + b'\0')                                           # one image changed
+    why = changed_runs(st, tmp_path / 'study')['UAR-s0']
+    assert why.startswith(f'trained on other data than {data2} holds now'), why
+
+
+def test_every_file_a_checkpoint_loads_is_checksummed(trained, tmp_path):
+    "Was: only model.safetensors was checked - two words swapped in tokenizer.json gave a wrong report with rc 0."
+    data, run, cfg = trained
+    run2 = _copy(run, tmp_path / 'run')
+    best = run2 / 'checkpoints' / 'best'
+    listed = json.loads((best / 'checksums.json').read_text())['sha256']
+    assert {'config.yaml', 'tokenizer.json', 'model.safetensors', 'generation.json'} <= set(listed)
+    assert any(f.startswith('image_tokenizer/') for f in listed)
+    tok = json.loads((best / 'tokenizer.json').read_text())
+    tok['tokens'][1], tok['tokens'][2] = tok['tokens'][2], tok['tokens'][1]
+    (best / 'tokenizer.json').write_text(json.dumps(tok))
+    ann = data / 'annotation.json'
+    r = uar('generate', '--run', run2, '--input', ann, '--out', tmp_path / 'r.csv', '--device', 'cpu')
+    assert r.returncode == 2 and 'tokenizer.json is not the file this folder was saved with' in r.stderr, r.stderr
+    (best / 'checksums.json').unlink()                                                   # an older checkpoint: no manifest
+    r = uar('generate', '--run', run2, '--input', ann, '--out', tmp_path / 'r.csv', '--device', 'cpu')
+    assert r.returncode == 0, r.stderr

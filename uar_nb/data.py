@@ -17,11 +17,12 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
 from .config import Config
+from .files import sha256_file
 
 # %% auto #0
 __all__ = ['DATASETS', 'DataError', 'DataWarning', 'clean_report', 'check_unique_ids', 'load_annotation', 'Tokenizer',
            'encoded_lengths', 'vocab_stats', 'png_significant_bits', 'load_image', 'ImageCache', 'ReportDataset',
-           'collate', 'build_tokenizer', 'make_loader', 'check_splits']
+           'collate', 'build_tokenizer', 'make_loader', 'check_splits', 'data_files', 'data_fingerprint']
 
 # %% ../nbs/01_data.ipynb #e270a12f
 DATASETS = {'iu_xray': dict(n_views=2, threshold=3, max_len=60, cleaner='iu_xray'),
@@ -522,3 +523,28 @@ def check_splits(cfg: Config, splits=('train', 'val', 'test')) -> dict:
         if miss: raise DataError(f"split 'test': {len(miss)} toy studies without labels ({labels}) or masks ({masks}/<id>.npz), "
                                  f'e.g. {miss[0]!r}; regenerate the dataset with uar toy')
     return {s: len(ann[s]) for s in splits}
+
+# %% ../nbs/01_data.ipynb #dfp00002
+def data_files(cfg: Config) -> list[tuple[str, Path]]:
+    """(name, path) of every file a run of `cfg` reads its data from: the annotation, every image of every split, and
+    for toy data labels.json and masks/. Names are relative to the data folder (images: `images/<image_path>`)."""
+    d = cfg.data
+    ann_path, root, data_dir = d.annotation_path(), d.image_root(), Path(d.data_dir)
+    try: ann = _read_json(ann_path)
+    except (DataError, OSError): ann = {}          # unreadable: fingerprinted as it is; loading it names the problem
+    images = sorted({p for v in (ann.values() if isinstance(ann, dict) else []) if isinstance(v, list)
+                     for e in v if isinstance(e, dict) and isinstance(e.get('image_path'), list)
+                     for p in e['image_path'] if isinstance(p, str)})
+    out = [('annotation.json', ann_path)] + [(f'images/{p}', root / p) for p in images]
+    if d.dataset == 'toy':
+        out += [('labels.json', data_dir / 'labels.json')]
+        out += [(f'masks/{m.name}', m) for m in sorted((data_dir / 'masks').glob('*.npz'))]
+    return out
+
+
+def data_fingerprint(cfg: Config) -> str:
+    "'sha256:<hex>' over the names and contents of `data_files(cfg)` (a missing file counts as missing, not as an error)."
+    h = hashlib.sha256()
+    for name, p in data_files(cfg):
+        h.update(f'{name}\0{sha256_file(p) if p.is_file() else "missing"}\n'.encode())
+    return 'sha256:' + h.hexdigest()

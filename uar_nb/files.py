@@ -4,12 +4,12 @@
 
 # %% ../nbs/00a_files.ipynb #fl0003
 from __future__ import annotations
-import os
+import hashlib, json, os
 from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['atomic_open', 'atomic_write_text']
+__all__ = ['MANIFEST', 'atomic_open', 'atomic_write_text', 'sha256_file', 'write_manifest', 'ChecksumError', 'check_manifest']
 
 # %% ../nbs/00a_files.ipynb #fl0005
 @contextmanager
@@ -28,3 +28,43 @@ def atomic_open(path, mode: str = 'w', **kwargs):
 def atomic_write_text(path, text: str) -> None:
     "Write `text` to `path` whole or not at all (`atomic_open`): readers never see a half-written file."
     with atomic_open(path, 'w') as f: f.write(text)
+
+# %% ../nbs/00a_files.ipynb #fl0009
+MANIFEST = 'checksums.json'
+
+
+def sha256_file(path, chunk: int = 1 << 20) -> str:
+    "SHA-256 of a file, read in chunks (a file of any size in constant memory)."
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for b in iter(lambda: f.read(chunk), b''): h.update(b)
+    return h.hexdigest()
+
+
+def write_manifest(folder, files) -> Path:
+    """Write `folder/checksums.json`: {relative path: SHA-256} of `files` (paths relative to `folder`), atomically."""
+    folder = Path(folder)
+    sums = {str(f): sha256_file(folder / f) for f in sorted(map(str, files))}
+    atomic_write_text(folder / MANIFEST, json.dumps({'sha256': sums}, indent=1) + '\n')
+    return folder / MANIFEST
+
+# %% ../nbs/00a_files.ipynb #fl0010
+class ChecksumError(ValueError):
+    "A file of a saved folder is not the one its manifest recorded (edited, damaged, or copied from elsewhere)."
+
+
+def check_manifest(folder, fix: str = 'copy the whole folder again from where it was saved') -> list[str] | None:
+    """Verify `folder/checksums.json`: the files it lists, or None when the folder has no manifest (saved before the kit
+    wrote one: nothing to check). A missing or changed file raises `ChecksumError` naming it and `fix`."""
+    folder = Path(folder)
+    if not (folder / MANIFEST).exists(): return None
+    try: sums = json.loads((folder / MANIFEST).read_text())['sha256']
+    except (ValueError, KeyError, TypeError) as e:
+        raise ChecksumError(f'{folder / MANIFEST} is damaged ({e}): {fix}') from None
+    for name, want in sums.items():
+        p = folder / name
+        if not p.is_file(): raise ChecksumError(f'{p} is listed in {folder / MANIFEST} but missing: {fix}')
+        if sha256_file(p) != want:
+            raise ChecksumError(f'{p} is not the file this folder was saved with (its SHA-256 differs from {MANIFEST}): '
+                                f'edited, damaged or copied from elsewhere; {fix}')
+    return list(sums)

@@ -11,9 +11,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .files import atomic_open
+from .files import atomic_open, check_manifest, ChecksumError, sha256_file
 from .data import _resize, _to_gray_u8
-from .train import GENERATION_FILE, NEEDED_FILES, VIEWS, make_self_contained, sha256_file, view_names, resolve_device
+from .train import GENERATION_FILE, NEEDED_FILES, VIEWS, make_self_contained, view_names, resolve_device, write_checkpoint_manifest
 from .model import UARModel
 from . import viz
 from .labeler import read_csv_table
@@ -151,7 +151,10 @@ class ReportGenerator:
         ckpt, settings = find_checkpoint(path)
         missing = [f for f in NEEDED_FILES if not (ckpt / f).exists()]
         if missing: raise NotARunError(f'{ckpt} lacks {", ".join(missing)}: copy the whole checkpoint folder')
-        if settings.get('model_sha256') and sha256_file(ckpt / 'model.safetensors') != settings['model_sha256']:
+        try: checked = check_manifest(ckpt, fix='copy the checkpoint folder again from its run folder (or save it again '
+                                            'with ReportGenerator.save_pretrained), or train again')
+        except ChecksumError as e: raise InferenceError(str(e)) from None
+        if checked is None and settings.get('model_sha256') and sha256_file(ckpt / 'model.safetensors') != settings['model_sha256']:
             raise InferenceError(f'{ckpt}/model.safetensors is not the file this checkpoint was saved with (SHA-256 differs from '
                                  f'{GENERATION_FILE}): a damaged or incomplete copy, or weights from elsewhere. Copy it again')
         dev = resolve_device(device)
@@ -159,11 +162,12 @@ class ReportGenerator:
         return cls(model, settings.get('use_mask'), source=str(ckpt))
 
     def save_pretrained(self, path) -> Path:
-        "The model's `save_pretrained` folder plus `generation.json`."
+        "The model's `save_pretrained` folder plus `generation.json` and the checksums of both (`checksums.json`)."
         path = self.model.save_pretrained(path)
         info = {'use_mask': self.use_mask, 'views': list(self.views), 'image_size': self.image_size,
                 'model_sha256': sha256_file(path / 'model.safetensors')}
         (path / GENERATION_FILE).write_text(json.dumps(info, indent=1) + '\n')
+        write_checkpoint_manifest(path)
         return path
 
     @property

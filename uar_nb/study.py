@@ -18,7 +18,7 @@ from .train import check_device, train, RunFolder, describe_diff, result_diff
 from .toydata import generate_dataset, GENERATOR_VERSION, DEFAULT_N
 from .metrics import distinct_reports
 from .viz import finish
-from .data import check_splits
+from .data import check_splits, data_fingerprint
 
 # %% auto #0
 __all__ = ['DATASETS', 'STUDY_KEYS', 'FIGURE_KEYS', 'REQUIRED_KEYS', 'SMOKE_OVERRIDES', 'METRICS', 'DIAGNOSTICS', 'PAPER_SOURCE',
@@ -647,9 +647,11 @@ class FolderLock:
 
 def changed_runs(study: Study, study_dir) -> dict:
     """run name -> why its complete run folder (with a checkpoint, so it would be skipped) may not be reused: the keys
-    its config differs in from the study's now, or that the study no longer has its variant or seed."""
+    its config differs in from the study's now, that the study no longer has its variant or seed, or that the data under
+    its data_dir changed since it trained (`data.data_fingerprint` in its run.json; a run without one is reused, with
+    one warning)."""
     wanted = {study.run_name(v, s): (v, s) for v, s in study.runs()}
-    out = {}
+    out, now, unchecked = {}, {}, []
     for rj in sorted(Path(study_dir).glob('runs/*/run/run.json')):
         run, name = RunFolder(rj.parent), rj.parent.parent.name
         try:
@@ -659,7 +661,16 @@ def changed_runs(study: Study, study_dir) -> dict:
             out[name] = f'its run.json or config.yaml is unreadable ({e})'; continue
         if name not in wanted: out[name] = 'not a run of the study any more (its variant or seed was removed)'; continue
         diff = result_diff(old, study.config(*wanted[name]))
-        if diff: out[name] = describe_diff(diff, was='in the run')
+        if diff: out[name] = describe_diff(diff, was='in the run'); continue
+        had, cfg = json.loads(run.run_json.read_text()).get('data_fingerprint'), study.config(*wanted[name])
+        if had is None: unchecked.append(name); continue
+        if cfg.data.data_dir not in now: now[cfg.data.data_dir] = data_fingerprint(cfg)   # hashed once per study
+        if had != now[cfg.data.data_dir]:
+            out[name] = (f'trained on other data than {cfg.data.data_dir} holds now (data fingerprint {had[:19]} in its '
+                         f'run.json, {now[cfg.data.data_dir][:19]} now)')
+    if unchecked:
+        warnings.warn(f'{study_dir}: {len(unchecked)} complete run(s) record no data fingerprint (trained before the kit '
+                      f'recorded one; e.g. {unchecked[0]}): reused without checking that their data is unchanged')
     return out
 
 

@@ -13,7 +13,7 @@ import torch
 import torch.distributed as dist
 from tqdm.auto import tqdm
 
-from .files import atomic_write_text
+from .files import atomic_write_text, sha256_file, write_manifest
 from .config import Config, get_config, config_diff, ConfigError
 from . import data, lsu, metrics, toydata
 from .metrics import r2gen_text, compute_scores, distinct_reports
@@ -26,10 +26,11 @@ __all__ = ['NUMERICS_ENV', 'IGNORED_ON_RESUME', 'VIEWS', 'GENERATION_FILE', 'NEE
            'PreparedData', 'prepare_data', 'ShardedBatchSampler', 'epoch_seed', 'init_distributed', 'unwrap',
            'to_device', 'autocast', 'make_optimizer', 'make_scheduler', 'train_one_epoch', 'generate_reports',
            'reference_reports', 'RunFolder', 'save_checkpoint', 'save_last', 'load_trainer_state', 'score',
-           'result_diff', 'describe_diff', 'check_same_config', 'start_run', 'loss_weights', 'describe_loss_weights',
-           'toy_clinical_efficacy', 'ce_for_selection', 'validate', 'check_selection', 'train', 'global_features',
-           'pointing_items', 'memory_features', 'sentence_logprob', 'finding_diagnostics', 'method_evidence',
-           'write_test_reports', 'evaluate_test', 'add_evidence', 'sha256_file', 'view_names', 'make_self_contained']
+           'result_diff', 'describe_diff', 'check_same_config', 'check_same_data', 'start_run', 'loss_weights',
+           'describe_loss_weights', 'toy_clinical_efficacy', 'ce_for_selection', 'validate', 'check_selection', 'train',
+           'global_features', 'pointing_items', 'memory_features', 'sentence_logprob', 'finding_diagnostics',
+           'method_evidence', 'write_test_reports', 'evaluate_test', 'add_evidence', 'view_names',
+           'make_self_contained', 'write_checkpoint_manifest']
 
 # %% ../nbs/09_train.ipynb #de9f6cf4
 def check_device(name) -> str:
@@ -364,6 +365,21 @@ def check_same_config(run: RunFolder, cfg: Config) -> None:
                           f'with its own config (uar train --config {run.config} --run-dir {run.path} --resume) or use a new --run-dir')
 
 
+def check_same_data(run: RunFolder, cfg: Config) -> None:
+    """Refuse to continue (or report) a run trained on other data than `cfg.data` holds now (`data.data_fingerprint`,
+    recorded in run.json). A run recorded before fingerprints existed is let through with one warning."""
+    try: had = json.loads(run.run_json.read_text()).get('data_fingerprint') if run.run_json.exists() else None
+    except ValueError as e: raise ConfigError(f'{run.run_json} is not valid JSON ({e}): delete the run folder {run.path} and train again') from None
+    if had is None:
+        warnings.warn(f'{run.path} records no data fingerprint (trained before the kit recorded one): its data cannot be checked')
+        return
+    now = data.data_fingerprint(cfg)
+    if had != now:
+        raise ConfigError(f'{run.path} was trained on other data than {cfg.data.data_dir} holds now (data fingerprint {had[:19]} '
+                          f'in run.json, {now[:19]} now): the annotation, images, labels or masks changed. Train again in a '
+                          f'new --run-dir (or delete {run.path}), or restore the data it was trained on')
+
+
 def start_run(cfg: Config, run: RunFolder, resume: bool, device, world: int) -> None:
     """Make the run folder describe the run that is about to happen. A run with a checkpoint continues only with
     `resume` and the same config; a new run replaces whatever a failed attempt left there (config, run.json, log,
@@ -374,6 +390,7 @@ def start_run(cfg: Config, run: RunFolder, resume: bool, device, world: int) -> 
         if not resume:
             raise FileExistsError(f'{run.path} already holds a run; pass --resume (resume=True) to continue it, or choose a new --run-dir')
         check_same_config(run, cfg)
+        check_same_data(run, cfg)
         run.update_run(status='running', resumed=now)
         return
     run.path.mkdir(parents=True, exist_ok=True)
@@ -381,7 +398,8 @@ def start_run(cfg: Config, run: RunFolder, resume: bool, device, world: int) -> 
     shutil.rmtree(run.best, ignore_errors=True)
     atomic_write_text(run.config, cfg.to_yaml())
     run.write_json(run.run_json, {'status': 'running', 'preset': cfg.preset, 'variant': cfg.variant, 'seed': cfg.train.seed,
-                                  'device': str(device), 'world_size': world, 'started': now, **environment_info()})
+                                  'device': str(device), 'world_size': world, 'started': now,
+                                  'data_fingerprint': data.data_fingerprint(cfg), **environment_info()})
 
 
 def loss_weights(cfg: Config, mean_targets: float, mask_entries: int) -> dict:
@@ -463,7 +481,7 @@ def train(cfg: Config, run_dir, resume: bool = False, quiet: bool | None = None)
     check_selection(cfg)
     run = RunFolder(run_dir)
     if resume and run.is_complete():
-        check_same_config(run, cfg)
+        check_same_config(run, cfg); check_same_data(run, cfg)
         return json.loads(run.metrics.read_text())
     device = resolve_device(cfg.train.device)
     rank, world = init_distributed(device.type)
@@ -735,14 +753,6 @@ GENERATION_FILE = 'generation.json'
 NEEDED_FILES = ('config.yaml', 'tokenizer.json', 'model.safetensors')
 
 
-def sha256_file(path, chunk: int = 1 << 20) -> str:
-    "SHA-256 of a file, read in chunks."
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for b in iter(lambda: f.read(chunk), b''): h.update(b)
-    return h.hexdigest()
-
-
 def view_names(n: int) -> tuple: return VIEWS.get(n, tuple(f'view {i + 1}' for i in range(n)))
 
 
@@ -765,5 +775,15 @@ def make_self_contained(run_dir) -> Path:
     if itok.exists() and json.loads(itok.read_text()).get('kind') == 'dvae' and not json.loads(itok.read_text()).get('weights'):
         info['needs'] = f'the pretrained dVAE weights {cfg.lsu.dvae_name!r} (lsu.dvae_name), which are not copied into the run'
     (best / GENERATION_FILE).write_text(json.dumps(info, indent=1) + '\n')
+    write_checkpoint_manifest(best)
     return best / GENERATION_FILE
+
+
+def write_checkpoint_manifest(ckpt) -> Path:
+    """`files.write_manifest` over every file a checkpoint folder loads - config, tokenizer, weights, image tokenizer,
+    generation settings - so that `uar generate` names any of them that was changed after saving."""
+    ckpt = Path(ckpt)
+    files = [f for f in (*NEEDED_FILES, GENERATION_FILE) if (ckpt / f).is_file()]
+    files += [p.relative_to(ckpt).as_posix() for p in sorted((ckpt / 'image_tokenizer').rglob('*')) if p.is_file()]
+    return write_manifest(ckpt, files)
 
