@@ -9,6 +9,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
+from .attention import attention
 
 # %% auto #0
 __all__ = ['BASIS_KINDS', 'FUSIONS', 'BASIS_AFFINES', 'NEGATIVES', 'make_basis', 'Gate', 'CRA', 'gram_stats', 'masked_mean',
@@ -87,14 +88,7 @@ class CRA(nn.Module):
         Bh = self.basis_hat().to(E.dtype)
         q = self._heads(self.q_proj(E))                          # (B, h, N, dh)
         k, v = self._heads(self.k_proj(Bh)), self._heads(self.v_proj(Bh))  # (h, n, dh), shared by the batch
-        p = self.dropout if self.training else 0.0
-        if return_attention:
-            attn = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(self.d_head), dim=-1)
-            out = F.dropout(attn, p, training=self.training) @ v
-        else:
-            attn = None
-            k, v = k.expand(E.shape[0], -1, -1, -1), v.expand(E.shape[0], -1, -1, -1)
-            out = F.scaled_dot_product_attention(q, k, v, dropout_p=p)
+        out, attn = attention(q, k, v, dropout_p=self.dropout if self.training else 0.0, return_weights=return_attention)
         return self.out_proj(out.transpose(1, 2).flatten(-2)), attn
 
     def fuse(self, E: Tensor, Ft: Tensor) -> Tensor:

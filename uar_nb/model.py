@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from fastcore.basics import patch
 from .config import Config
+from .attention import attention
 from .data import Tokenizer
 from .lsu import ImageTokenizer, VisualTokenEmbedding, TextEmbedding, load_image_tokenizer, as_image_batch
 from .cra import CRA, masked_mean, triplet_loss
@@ -24,7 +25,7 @@ __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'SelfAttention', 'FeedForward', 'Enc
 
 # %% ../nbs/06_model.ipynb #61413f46
 class SelfAttention(nn.Module):
-    "Multi-head self-attention via F.scaled_dot_product_attention; optional causal mask and KV cache."
+    "Multi-head self-attention (the kit's one `attention` core, fused path); optional causal mask and KV cache."
     def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0, causal: bool = False):
         super().__init__()
         if d_model % n_heads: raise ValueError(f'd_model={d_model} is not divisible by n_heads={n_heads}')
@@ -40,8 +41,8 @@ class SelfAttention(nn.Module):
         mask = None if key_padding_mask is None else ~key_padding_mask[:, None, None, :]  # True = attend
         causal = self.causal and not past           # one new query after a cached prefix sees everything
         if past and q.shape[2] > 1: raise ValueError('a cached decoder step takes one token at a time')
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal and mask is None,
-                                           dropout_p=self.dropout if self.training else 0.0)
+        y, _ = attention(q, k, v, attn_mask=mask, is_causal=causal and mask is None,
+                         dropout_p=self.dropout if self.training else 0.0)
         return self.proj(y.transpose(1, 2).flatten(-2))
 
 
