@@ -64,3 +64,52 @@ def test_attention_paths_agree_with_masks():
         assert none is None and torch.allclose(fused, full, atol=1e-5), kw
         assert torch.allclose(w.sum(-1), torch.ones(2, 3, 4))
     assert attention(q, k, v, attn_mask=keep, return_weights=True)[1][..., 4:].abs().sum() == 0
+
+
+# --- option lists: defined once in config, imported by the modules that act on them --------------------------------
+
+def test_option_lists_are_the_config_ones():
+    "cra and tir use config's tuples (the same objects), and validate exactly those values."
+    from uar_nb import config, cra, tir
+    assert (cra.BASIS_KINDS, cra.BASIS_AFFINES, cra.FUSIONS, cra.NEGATIVES, tir.MASK_REDUCTIONS) == \
+        (config.BASIS_KINDS, config.BASIS_AFFINES, config.FUSIONS, config.NEGATIVES, config.MASK_REDUCTIONS)
+    assert cra.FUSIONS is config.CHOICES['model.fusion'] and tir.MASK_REDUCTIONS is config.CHOICES['model.mask_reduction']
+    for kind in config.BASIS_KINDS: cra.make_basis(kind, 4, 2)
+    for fusion in config.FUSIONS:
+        for affine in config.BASIS_AFFINES: cra.CRA(8, 2, basis_size=4, fusion=fusion, basis_affine=affine)
+    x = torch.randn(3, 4)
+    for neg in config.NEGATIVES: cra.triplet_loss(x, x, negatives=neg)
+    for red in config.MASK_REDUCTIONS: tir.TIRMask(2, 3).loss(red)
+    import pytest
+    with pytest.raises(ValueError, match='model.fusion'): cra.CRA(8, 2, basis_size=4, fusion='concat')
+    with pytest.raises(ValueError, match='model.mask_reduction'): tir.TIRMask(2, 3).loss('max')
+    with pytest.raises(ValueError, match='model.triplet_negatives'): cra.triplet_loss(x, x, negatives='soft')
+
+
+def test_config_and_cli_refuse_what_the_modules_refuse():
+    "Each switch's valid values in the config check are its tuple; `--set` on the command line lists them."
+    import subprocess, sys
+    from uar_nb.config import CHOICES, ConfigError, FUSIONS, get_config
+    import pytest
+    for key, values in CHOICES.items():
+        for v in values: get_config('toy', None, {key: v})
+        with pytest.raises(ConfigError, match=key.replace('.', r'\.')): get_config('toy', None, {key: 'bogus'})
+    r = subprocess.run([sys.executable, '-m', 'uar_nb.cli', 'train', '--config', 'toy', '--variant', 'UAR', '--data', 'nowhere',
+                        '--run-dir', 'nowhere', '--set', 'model.fusion=concat'], capture_output=True, text=True)
+    assert r.returncode == 2 and f'valid values: {", ".join(FUSIONS)}' in r.stderr, r.stderr
+
+
+def _string_tuples(module: str) -> list[tuple]:
+    tree = ast.parse((LIB / f'{module}.py').read_text())
+    return [tuple(e.value for e in n.elts) for n in ast.walk(tree)
+            if isinstance(n, ast.Tuple) and len(n.elts) > 1 and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in n.elts)]
+
+
+def test_no_module_repeats_an_option_list():
+    from uar_nb.config import CHOICES
+    lists = set(CHOICES.values())
+    # lsu.VisualTokenEmbedding checks slot_norm against its own ('none', 'batch'): 03_lsu belongs to another change
+    known = {('lsu', ('none', 'batch'))}
+    copies = [(p.stem, t) for p in sorted(LIB.glob('*.py')) if p.stem not in ('config', '_modidx')
+              for t in _string_tuples(p.stem) if t in lists and (p.stem, t) not in known]
+    assert copies == [], f'option lists written again outside uar_nb/config.py: {copies}'

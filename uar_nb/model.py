@@ -11,7 +11,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 from fastcore.basics import patch
-from .config import Config
+from .config import Config, VISUAL_ENCODERS
 from .attention import attention
 from .data import Tokenizer
 from .lsu import ImageTokenizer, VisualTokenEmbedding, TextEmbedding, load_image_tokenizer, as_image_batch
@@ -172,8 +172,8 @@ class UARModel(nn.Module):
                  resnet_config: dict | None = None):
         super().__init__()
         m, V = cfg.model, cfg.data.n_views
-        if m.visual_encoder not in ('lsu', 'resnet'):
-            raise ValueError(f'unknown model.visual_encoder {m.visual_encoder!r}: use lsu or resnet')
+        if m.visual_encoder not in VISUAL_ENCODERS:
+            raise ValueError(f'unknown model.visual_encoder {m.visual_encoder!r}: use one of {", ".join(VISUAL_ENCODERS)}')
         self.cfg, self.tokenizer, self.image_tokenizer = cfg, tokenizer, image_tokenizer
         self.vocab_size = len(tokenizer) + 1                       # + id 0 (BOS = EOS = PAD)
         self.max_len = max(cfg.data.max_len, cfg.decode_max_len())

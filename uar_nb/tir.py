@@ -9,14 +9,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
+from .config import MASK_REDUCTIONS
 from .attention import attention
 
 # %% auto #0
-__all__ = ['MASK_REDUCTIONS', 'TIRMask', 'MaskedCrossAttention']
+__all__ = ['TIRMask', 'MaskedCrossAttention']
 
 # %% ../nbs/05_tir.ipynb #cc952eca
-MASK_REDUCTIONS = ('mean', 'sum')
-
 class TIRMask(nn.Module):
     "The learnable text-to-image mask M (max_len x n_visual) of Eq. 11 and its loss (Eq. 12)."
     def __init__(self, max_len: int, n_visual: int, k: float = 1000.0):
