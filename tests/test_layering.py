@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 LIB = Path(__file__).resolve().parents[1] / 'uar_nb'
-LAYERS = [('config', 'files'), ('data', 'toydata', 'labeler'), ('lsu', 'cra', 'tir', 'decode', 'metrics', 'verdicts'), ('model',),
+LAYERS = [('config', 'files', 'attention'), ('data', 'toydata', 'labeler'), ('lsu', 'cra', 'tir', 'decode', 'metrics', 'verdicts'), ('model',),
           ('train',), ('viz',), ('inference',), ('study', 'bench'), ('claims',), ('cli',)]
 LAYER = {m: k for k, ms in enumerate(LAYERS) for m in ms}
 LAZY = {'cli'}   # imports each subcommand's modules inside it: `uar label` starts without torch

@@ -10,9 +10,11 @@ from pathlib import Path
 import yaml
 
 # %% auto #0
-__all__ = ['SECTIONS', 'CHOICES', 'MINIMUM', 'RENAMED', 'PRESETS', 'VARIANTS', 'VARIANT_TABLE', 'DataConfig', 'LSUConfig',
-           'ModelConfig', 'TrainConfig', 'DecodeConfig', 'Config', 'ConfigError', 'parse_override', 'apply_overrides',
-           'config_diff', 'get_config', 'describe_variants']
+__all__ = ['SECTIONS', 'DATASET_NAMES', 'IMAGE_TOKENIZERS', 'SLOT_NORMS', 'VISUAL_ENCODERS', 'BASIS_KINDS', 'BASIS_AFFINES',
+           'FUSIONS', 'MASK_REDUCTIONS', 'CE_REDUCTIONS', 'NEGATIVES', 'SCHEDULERS', 'STAGE2_OPTIMIZERS',
+           'SELECT_METRICS', 'CHOICES', 'MINIMUM', 'RENAMED', 'PRESETS', 'VARIANTS', 'VARIANT_TABLE', 'DataConfig',
+           'LSUConfig', 'ModelConfig', 'TrainConfig', 'DecodeConfig', 'Config', 'ConfigError', 'parse_override',
+           'apply_overrides', 'config_diff', 'get_config', 'describe_variants']
 
 # %% ../nbs/00_config.ipynb #283e663e
 @dataclass
@@ -185,6 +187,21 @@ class Config:
 
     def decode_max_len(self) -> int: return self.decode.max_len or self.data.max_len
 
+# %% ../nbs/00_config.ipynb #opts0002
+DATASET_NAMES = ('toy', 'iu_xray', 'mimic_cxr')        # data.dataset
+IMAGE_TOKENIZERS = ('dvae', 'kmeans', 'vq')           # lsu.image_tokenizer (03_lsu)
+SLOT_NORMS = ('none', 'batch')                        # lsu.slot_norm
+VISUAL_ENCODERS = ('lsu', 'resnet')                   # model.visual_encoder (06_model)
+BASIS_KINDS = ('orthonormal', 'uniform', 'normal')    # model.basis_kind (04_cra, Table 3)
+BASIS_AFFINES = ('full', 'feature')                   # model.basis_affine (04_cra)
+FUSIONS = ('dual_gate', 'add', 'none')                # model.fusion (04_cra, Table 4)
+MASK_REDUCTIONS = ('mean', 'sum')                     # model.mask_reduction (05_tir)
+CE_REDUCTIONS = ('mean', 'sum')                       # model.ce_reduction (06_model)
+NEGATIVES = ('hardest', 'sum', 'mean')                # model.triplet_negatives (04_cra)
+SCHEDULERS = ('cosine', 'constant')                   # train.scheduler (09_train)
+STAGE2_OPTIMIZERS = ('restart', 'continue')           # train.stage2_optimizer (09_train)
+SELECT_METRICS = ('BLEU_1', 'BLEU_2', 'BLEU_3', 'BLEU_4', 'METEOR', 'ROUGE_L', 'CIDEr', 'CE_F1')  # train.select_*
+
 # %% ../nbs/00_config.ipynb #22f34643
 class ConfigError(ValueError):
     "A bad config key or value; the message names it and says what is valid."
@@ -213,15 +230,11 @@ def _coerce(key, value, typ):
 
 
 # the switches that take one of a few values, and the counts that must be at least some number
-CHOICES = {'data.dataset': ('toy', 'iu_xray', 'mimic_cxr'), 'lsu.image_tokenizer': ('dvae', 'kmeans', 'vq'),
-           'lsu.slot_norm': ('none', 'batch'),
-           'model.visual_encoder': ('lsu', 'resnet'), 'model.basis_kind': ('orthonormal', 'uniform', 'normal'),
-           'model.basis_affine': ('full', 'feature'), 'model.fusion': ('dual_gate', 'add', 'none'),
-           'model.mask_reduction': ('mean', 'sum'), 'model.ce_reduction': ('mean', 'sum'),
-           'model.triplet_negatives': ('hardest', 'sum', 'mean'),
-           'train.scheduler': ('cosine', 'constant'), 'train.stage2_optimizer': ('restart', 'continue'),
-           'train.select_metric': ('BLEU_1', 'BLEU_2', 'BLEU_3', 'BLEU_4', 'METEOR', 'ROUGE_L', 'CIDEr', 'CE_F1'),
-           'train.select_tiebreak': ('BLEU_1', 'BLEU_2', 'BLEU_3', 'BLEU_4', 'METEOR', 'ROUGE_L', 'CIDEr', 'CE_F1')}
+CHOICES = {'data.dataset': DATASET_NAMES, 'lsu.image_tokenizer': IMAGE_TOKENIZERS, 'lsu.slot_norm': SLOT_NORMS,
+           'model.visual_encoder': VISUAL_ENCODERS, 'model.basis_kind': BASIS_KINDS, 'model.basis_affine': BASIS_AFFINES,
+           'model.fusion': FUSIONS, 'model.mask_reduction': MASK_REDUCTIONS, 'model.ce_reduction': CE_REDUCTIONS,
+           'model.triplet_negatives': NEGATIVES, 'train.scheduler': SCHEDULERS, 'train.stage2_optimizer': STAGE2_OPTIMIZERS,
+           'train.select_metric': SELECT_METRICS, 'train.select_tiebreak': SELECT_METRICS}
 MINIMUM = {'train.epochs': 1, 'train.stage1_epochs': 1, 'train.stage2_epochs': 1, 'train.batch_size': 1,
            'train.val_every': 1, 'train.patience': 0, 'train.max_steps_per_epoch': 0, 'train.warmup_steps': 0,
            'decode.beam_size': 1, 'lsu.vq_codes': 2, 'lsu.vq_dim': 1, 'lsu.vq_channels': 8, 'lsu.vq_steps': 2, 'lsu.vq_batch_size': 1, 'lsu.token_merge': 1,

@@ -9,14 +9,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
+from .config import BASIS_KINDS, BASIS_AFFINES, FUSIONS, NEGATIVES
+from .attention import attention
 
 # %% auto #0
-__all__ = ['BASIS_KINDS', 'FUSIONS', 'BASIS_AFFINES', 'NEGATIVES', 'make_basis', 'Gate', 'CRA', 'gram_stats', 'masked_mean',
-           'cosine_similarity_matrix', 'triplet_loss']
+__all__ = ['make_basis', 'Gate', 'CRA', 'gram_stats', 'masked_mean', 'cosine_similarity_matrix', 'triplet_loss']
 
 # %% ../nbs/04_cra.ipynb #16120196
-BASIS_KINDS = ('orthonormal', 'uniform', 'normal')
-
 def _orthonormal_rows(m: int, d: int, g: torch.Generator) -> Tensor:
     "m <= d orthonormal rows of length d: QR of a Gaussian (d x m), with R's diagonal made positive."
     q, r = torch.linalg.qr(torch.randn(d, m, generator=g, dtype=torch.float64))
@@ -37,9 +36,6 @@ def make_basis(kind: str, n: int, d: int, seed: int = 0) -> Tensor:
     return torch.randn(n, d, generator=g) / math.sqrt(d)
 
 # %% ../nbs/04_cra.ipynb #9e6452bf
-FUSIONS = ('dual_gate', 'add', 'none')
-BASIS_AFFINES = ('full', 'feature')
-
 class Gate(nn.Module):
     "G(X, Y) = sigmoid(X W1 + Y W2) (Eq. 8); the bias sits in W1."
     def __init__(self, d_model: int):
@@ -87,14 +83,7 @@ class CRA(nn.Module):
         Bh = self.basis_hat().to(E.dtype)
         q = self._heads(self.q_proj(E))                          # (B, h, N, dh)
         k, v = self._heads(self.k_proj(Bh)), self._heads(self.v_proj(Bh))  # (h, n, dh), shared by the batch
-        p = self.dropout if self.training else 0.0
-        if return_attention:
-            attn = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(self.d_head), dim=-1)
-            out = F.dropout(attn, p, training=self.training) @ v
-        else:
-            attn = None
-            k, v = k.expand(E.shape[0], -1, -1, -1), v.expand(E.shape[0], -1, -1, -1)
-            out = F.scaled_dot_product_attention(q, k, v, dropout_p=p)
+        out, attn = attention(q, k, v, dropout_p=self.dropout if self.training else 0.0, return_weights=return_attention)
         return self.out_proj(out.transpose(1, 2).flatten(-2)), attn
 
     def fuse(self, E: Tensor, Ft: Tensor) -> Tensor:
@@ -136,8 +125,6 @@ def masked_mean(x: Tensor, mask: Tensor | None = None) -> Tensor:
 def cosine_similarity_matrix(a: Tensor, b: Tensor, eps: float = 1e-8) -> Tensor:
     "S[i, j] = cos(a_i, b_j) for a (n, d), b (m, d): an (n, m) matrix."
     return F.normalize(a, dim=-1, eps=eps) @ F.normalize(b, dim=-1, eps=eps).transpose(-2, -1)
-
-NEGATIVES = ('hardest', 'sum', 'mean')
 
 def triplet_loss(img: Tensor, txt: Tensor, margin: float = 0.2, negatives: str = 'hardest') -> Tensor:
     """Bidirectional hinge (Eq. 10) on cosine similarity with in-batch negatives, mean over the batch: the hardest

@@ -11,7 +11,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 from fastcore.basics import patch
-from .config import Config
+from .config import Config, VISUAL_ENCODERS
+from .attention import attention
 from .data import Tokenizer
 from .lsu import ImageTokenizer, VisualTokenEmbedding, TextEmbedding, load_image_tokenizer, as_image_batch
 from .cra import CRA, masked_mean, triplet_loss
@@ -24,7 +25,7 @@ __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'SelfAttention', 'FeedForward', 'Enc
 
 # %% ../nbs/06_model.ipynb #61413f46
 class SelfAttention(nn.Module):
-    "Multi-head self-attention via F.scaled_dot_product_attention; optional causal mask and KV cache."
+    "Multi-head self-attention (the kit's one `attention` core, fused path); optional causal mask and KV cache."
     def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0, causal: bool = False):
         super().__init__()
         if d_model % n_heads: raise ValueError(f'd_model={d_model} is not divisible by n_heads={n_heads}')
@@ -40,8 +41,8 @@ class SelfAttention(nn.Module):
         mask = None if key_padding_mask is None else ~key_padding_mask[:, None, None, :]  # True = attend
         causal = self.causal and not past           # one new query after a cached prefix sees everything
         if past and q.shape[2] > 1: raise ValueError('a cached decoder step takes one token at a time')
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal and mask is None,
-                                           dropout_p=self.dropout if self.training else 0.0)
+        y, _ = attention(q, k, v, attn_mask=mask, is_causal=causal and mask is None,
+                         dropout_p=self.dropout if self.training else 0.0)
         return self.proj(y.transpose(1, 2).flatten(-2))
 
 
@@ -171,8 +172,8 @@ class UARModel(nn.Module):
                  resnet_config: dict | None = None):
         super().__init__()
         m, V = cfg.model, cfg.data.n_views
-        if m.visual_encoder not in ('lsu', 'resnet'):
-            raise ValueError(f'unknown model.visual_encoder {m.visual_encoder!r}: use lsu or resnet')
+        if m.visual_encoder not in VISUAL_ENCODERS:
+            raise ValueError(f'unknown model.visual_encoder {m.visual_encoder!r}: use one of {", ".join(VISUAL_ENCODERS)}')
         self.cfg, self.tokenizer, self.image_tokenizer = cfg, tokenizer, image_tokenizer
         self.vocab_size = len(tokenizer) + 1                       # + id 0 (BOS = EOS = PAD)
         self.max_len = max(cfg.data.max_len, cfg.decode_max_len())

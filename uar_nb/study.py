@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from .config import Config, ConfigError, PRESETS, VARIANTS, get_config, parse_override
+from .config import Config, ConfigError, DATASET_NAMES, PRESETS, VARIANTS, get_config, parse_override
 from .verdicts import (METHOD_NOTE, MissingEvidence, label, reproduction_report, study_evidence,
                              verdict_list, verdict_table, verdicts_markdown)
 from .train import check_device, train, RunFolder, describe_diff, result_diff
@@ -21,7 +21,7 @@ from .viz import finish
 from .data import check_splits, data_fingerprint
 
 # %% auto #0
-__all__ = ['DATASETS', 'STUDY_KEYS', 'FIGURE_KEYS', 'REQUIRED_KEYS', 'SMOKE_OVERRIDES', 'METRICS', 'DIAGNOSTICS', 'PAPER_SOURCE',
+__all__ = ['STUDY_KEYS', 'FIGURE_KEYS', 'REQUIRED_KEYS', 'SMOKE_OVERRIDES', 'METRICS', 'DIAGNOSTICS', 'PAPER_SOURCE',
            'PAPER_RESULTS', 'METHOD_PANELS', 'VARIANT_LABELS', 'TARGETS', 'PUBLISHED_RUN_FILES',
            'PUBLISHED_STUDY_FILES', 'Study', 'StudyError', 'epoch_overrides', 'run_config', 'load_study', 'smoke_data',
            'setup_run', 'smoke_study', 'collect_runs', 'measured_panels', 'method_figure', 'aggregate',
@@ -30,9 +30,6 @@ __all__ = ['DATASETS', 'STUDY_KEYS', 'FIGURE_KEYS', 'REQUIRED_KEYS', 'SMOKE_OVER
            'check_reproduction', 'format_summary', 'StudyFailed', 'check_failures', 'publish_study']
 
 # %% ../nbs/11_study.ipynb #f130d683
-DATASETS = ('toy', 'iu_xray', 'mimic_cxr')
-
-
 @dataclass
 class Study:
     "One study: which variants and seeds to train on which data, with which settings."
@@ -114,7 +111,7 @@ def load_study(path) -> Study:
     if bad: raise StudyError(f'{path}: unknown key figures.{bad[0]!r}; valid keys of figures: {", ".join(FIGURE_KEYS)}')
     missing = [k for k in REQUIRED_KEYS if k not in d]
     if missing: raise StudyError(f'{path}: missing key {missing[0]!r}; a study needs {", ".join(REQUIRED_KEYS)}')
-    if d['dataset'] not in DATASETS: raise StudyError(f'{path}: unknown dataset {d["dataset"]!r}; valid datasets: {", ".join(DATASETS)}')
+    if d['dataset'] not in DATASET_NAMES: raise StudyError(f'{path}: unknown dataset {d["dataset"]!r}; valid datasets: {", ".join(DATASET_NAMES)}')
     if d['preset'] not in PRESETS: raise StudyError(f'{path}: unknown preset {d["preset"]!r}; valid presets: {", ".join(PRESETS)}')
     variants = d['variants'] if isinstance(d['variants'], list) else [d['variants']]
     bad = [v for v in variants if v not in VARIANTS]

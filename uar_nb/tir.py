@@ -9,13 +9,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
+from .config import MASK_REDUCTIONS
+from .attention import attention
 
 # %% auto #0
-__all__ = ['MASK_REDUCTIONS', 'TIRMask', 'MaskedCrossAttention']
+__all__ = ['TIRMask', 'MaskedCrossAttention']
 
 # %% ../nbs/05_tir.ipynb #cc952eca
-MASK_REDUCTIONS = ('mean', 'sum')
-
 class TIRMask(nn.Module):
     "The learnable text-to-image mask M (max_len x n_visual) of Eq. 11 and its loss (Eq. 12)."
     def __init__(self, max_len: int, n_visual: int, k: float = 1000.0):
@@ -92,14 +92,7 @@ class MaskedCrossAttention(nn.Module):
         k, v = self.project_memory(memory) if memory is not None else memory_kv
         q = self._heads(self.q_proj(x))
         attn_mask = self._attn_mask(q.shape[-2], k.shape[-2], memory_key_padding_mask, mask_bias, q.dtype)
-        p = self.dropout if self.training else 0.0
-        if return_weights:
-            scores = q @ k.transpose(-2, -1) / math.sqrt(self.d_head)
-            w = torch.softmax(scores if attn_mask is None else scores + attn_mask, dim=-1)
-            out = F.dropout(w, p, training=self.training) @ v
-        else:
-            w = None
-            out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=p)
+        out, w = attention(q, k, v, attn_mask, dropout_p=self.dropout if self.training else 0.0, return_weights=return_weights)
         return self.out_proj(out.transpose(1, 2).flatten(-2)), w
 
     def extra_repr(self) -> str: return f'd_model={self.d_model}, n_heads={self.n_heads}, dropout={self.dropout}'

@@ -14,7 +14,7 @@ import torch.distributed as dist
 from tqdm.auto import tqdm
 
 from .files import atomic_write_text, sha256_file, write_manifest
-from .config import Config, get_config, config_diff, ConfigError
+from .config import Config, get_config, config_diff, ConfigError, SCHEDULERS
 from . import data, lsu, metrics, toydata
 from .metrics import r2gen_text, compute_scores, distinct_reports
 from .model import load_weights_file, UARModel
@@ -217,7 +217,7 @@ def make_optimizer(model, cfg: Config) -> torch.optim.Optimizer:
 def make_scheduler(opt, cfg: Config, total_steps: int):
     "Linear warm-up, then cosine decay to 10% (or constant)."
     warm, kind = cfg.train.warmup_steps, cfg.train.scheduler
-    if kind not in ('cosine', 'constant'): raise ValueError(f'train.scheduler={kind!r}: use cosine or constant')
+    if kind not in SCHEDULERS: raise ValueError(f'train.scheduler={kind!r}: use one of {", ".join(SCHEDULERS)}')
     def factor(step):
         w = min(1.0, (step + 1) / warm) if warm else 1.0
         if kind == 'constant': return w

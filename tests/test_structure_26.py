@@ -1,0 +1,115 @@
+"""Issue 26: one copy of each idea. Each test names the idea that used to be written more than once."""
+import ast
+from pathlib import Path
+import torch
+from uar_nb.attention import attention
+from uar_nb.cra import CRA
+from uar_nb.tir import MaskedCrossAttention, TIRMask
+from uar_nb.model import SelfAttention
+
+LIB = Path(__file__).resolve().parents[1] / 'uar_nb'
+
+
+def _calls(module: str) -> set[str]:
+    "Names of the functions `module` calls (`F.softmax(...)` -> 'softmax')."
+    tree = ast.parse((LIB / f'{module}.py').read_text())
+    return {n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, 'id', '')
+            for n in ast.walk(tree) if isinstance(n, ast.Call)}
+
+
+def test_one_attention_core():
+    "model.SelfAttention, CRA.attend and MaskedCrossAttention call `attention`; none computes attention itself."
+    for mod in ('model', 'cra', 'tir'):
+        calls = _calls(mod)
+        assert 'attention' in calls, f'{mod} does not use uar_nb.attention.attention'
+        assert not calls & {'scaled_dot_product_attention', 'softmax'}, f'{mod} computes attention itself: {calls & {"scaled_dot_product_attention", "softmax"}}'
+
+
+def _heads(x, h): return x.unflatten(-1, (h, x.shape[-1] // h)).transpose(-3, -2)
+
+
+def test_each_module_is_the_core_on_its_projections():
+    torch.manual_seed(0)
+    cra = CRA(16, 4, basis_size=10).eval()
+    E = torch.randn(2, 5, 16)
+    Bh = cra.basis_hat()
+    for rw in (False, True):
+        ref, w = attention(_heads(cra.q_proj(E), 4), _heads(cra.k_proj(Bh), 4), _heads(cra.v_proj(Bh), 4), return_weights=rw)
+        got, attn = cra.attend(E, return_attention=rw)
+        assert torch.equal(got, cra.out_proj(ref.transpose(1, 2).flatten(-2)))
+        assert (attn is None) == (not rw) and (not rw or torch.equal(attn, w))
+    x, mem = torch.randn(2, 3, 16), torch.randn(2, 7, 16)
+    xa, tm = MaskedCrossAttention(16, 4).eval(), TIRMask(3, 7)
+    bias = tm.bias(torch.arange(3), 7)
+    for rw in (False, True):
+        k, v = xa.project_memory(mem)
+        mask = xa._attn_mask(3, 7, None, bias, x.dtype)
+        ref, w = attention(_heads(xa.q_proj(x), 4), k, v, mask, return_weights=rw)
+        got, wt = xa(x, mem, mask_bias=bias, return_weights=rw)
+        assert torch.equal(got, xa.out_proj(ref.transpose(1, 2).flatten(-2)))
+        assert not rw or torch.equal(wt, w)
+    sa = SelfAttention(16, 4, causal=True).eval()
+    q, k, v = (_heads(t, 4) for t in sa.qkv(x).chunk(3, -1))
+    assert torch.equal(sa(x), sa.proj(attention(q, k, v, is_causal=True)[0].transpose(1, 2).flatten(-2)))
+
+
+def test_attention_paths_agree_with_masks():
+    "The fused path and the written-out one (weights returned) give the same output, masks included."
+    torch.manual_seed(0)
+    q, k, v = torch.randn(2, 3, 4, 8), torch.randn(2, 3, 6, 8), torch.randn(2, 3, 6, 8)
+    keep = torch.tensor([[True] * 4 + [False] * 2])
+    for kw in [{}, dict(attn_mask=torch.randn(4, 6)), dict(attn_mask=keep), dict(is_causal=True)]:
+        fused, none = attention(q, k, v, **kw)
+        full, w = attention(q, k, v, return_weights=True, **kw)
+        assert none is None and torch.allclose(fused, full, atol=1e-5), kw
+        assert torch.allclose(w.sum(-1), torch.ones(2, 3, 4))
+    assert attention(q, k, v, attn_mask=keep, return_weights=True)[1][..., 4:].abs().sum() == 0
+
+
+# --- option lists: defined once in config, imported by the modules that act on them --------------------------------
+
+def test_option_lists_are_the_config_ones():
+    "cra and tir use config's tuples (the same objects), and validate exactly those values."
+    from uar_nb import config, cra, tir
+    assert (cra.BASIS_KINDS, cra.BASIS_AFFINES, cra.FUSIONS, cra.NEGATIVES, tir.MASK_REDUCTIONS) == \
+        (config.BASIS_KINDS, config.BASIS_AFFINES, config.FUSIONS, config.NEGATIVES, config.MASK_REDUCTIONS)
+    assert cra.FUSIONS is config.CHOICES['model.fusion'] and tir.MASK_REDUCTIONS is config.CHOICES['model.mask_reduction']
+    for kind in config.BASIS_KINDS: cra.make_basis(kind, 4, 2)
+    for fusion in config.FUSIONS:
+        for affine in config.BASIS_AFFINES: cra.CRA(8, 2, basis_size=4, fusion=fusion, basis_affine=affine)
+    x = torch.randn(3, 4)
+    for neg in config.NEGATIVES: cra.triplet_loss(x, x, negatives=neg)
+    for red in config.MASK_REDUCTIONS: tir.TIRMask(2, 3).loss(red)
+    import pytest
+    with pytest.raises(ValueError, match='model.fusion'): cra.CRA(8, 2, basis_size=4, fusion='concat')
+    with pytest.raises(ValueError, match='model.mask_reduction'): tir.TIRMask(2, 3).loss('max')
+    with pytest.raises(ValueError, match='model.triplet_negatives'): cra.triplet_loss(x, x, negatives='soft')
+
+
+def test_config_and_cli_refuse_what_the_modules_refuse():
+    "Each switch's valid values in the config check are its tuple; `--set` on the command line lists them."
+    import subprocess, sys
+    from uar_nb.config import CHOICES, ConfigError, FUSIONS, get_config
+    import pytest
+    for key, values in CHOICES.items():
+        for v in values: get_config('toy', None, {key: v})
+        with pytest.raises(ConfigError, match=key.replace('.', r'\.')): get_config('toy', None, {key: 'bogus'})
+    r = subprocess.run([sys.executable, '-m', 'uar_nb.cli', 'train', '--config', 'toy', '--variant', 'UAR', '--data', 'nowhere',
+                        '--run-dir', 'nowhere', '--set', 'model.fusion=concat'], capture_output=True, text=True)
+    assert r.returncode == 2 and f'valid values: {", ".join(FUSIONS)}' in r.stderr, r.stderr
+
+
+def _string_tuples(module: str) -> list[tuple]:
+    tree = ast.parse((LIB / f'{module}.py').read_text())
+    return [tuple(e.value for e in n.elts) for n in ast.walk(tree)
+            if isinstance(n, ast.Tuple) and len(n.elts) > 1 and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in n.elts)]
+
+
+def test_no_module_repeats_an_option_list():
+    from uar_nb.config import CHOICES
+    lists = set(CHOICES.values())
+    # lsu.VisualTokenEmbedding checks slot_norm against its own ('none', 'batch'): 03_lsu belongs to another change
+    known = {('lsu', ('none', 'batch'))}
+    copies = [(p.stem, t) for p in sorted(LIB.glob('*.py')) if p.stem not in ('config', '_modidx')
+              for t in _string_tuples(p.stem) if t in lists and (p.stem, t) not in known]
+    assert copies == [], f'option lists written again outside uar_nb/config.py: {copies}'
