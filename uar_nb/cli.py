@@ -52,6 +52,10 @@ def cmd_train(a):
 
 
 def cmd_score(a):
+    if a.chexbert_weights and (a.no_ce or a.ce_labeler != 'chexbert'):
+        raise ValueError(f'--chexbert-weights {a.chexbert_weights} is used only by --ce-labeler chexbert, and '
+                         f'{"--no-ce skips CE" if a.no_ce else "the rule labeler (the default) reads no weights"}: '
+                         f'add --ce-labeler chexbert, or drop --chexbert-weights')
     from uar_nb.metrics import score_predictions
     _print_json(score_predictions(a.annotation, a.predictions, split=a.split, dataset=a.dataset, id_col=a.id_col,
                                   report_col=a.report_col, protocol=a.protocol, allow_missing=a.allow_missing,
@@ -62,7 +66,7 @@ def cmd_score(a):
 def cmd_label(a):
     from uar_nb.labeler import label_file
     _print_json(label_file(a.input, a.out, split=a.split, id_col=a.id_col, report_col=a.report_col, progress=not a.quiet,
-                           lookalikes=not a.no_lookalikes))
+                           lookalikes=not a.no_lookalikes, overwrite=a.overwrite))
 
 
 def cmd_study(a):
@@ -84,7 +88,8 @@ def cmd_claims(a):
 def cmd_generate(a):
     from uar_nb.inference import generate_command
     res = generate_command(a.run, images=a.images, input=a.input, split=a.split, out=a.out, figures=a.figures, beam_size=a.beam,
-                           device=a.device, batch_size=a.batch_size, words=a.words, image_root=a.image_root, quiet=a.quiet)
+                           device=a.device, batch_size=a.batch_size, words=a.words, image_root=a.image_root, quiet=a.quiet,
+                           overwrite=a.overwrite)
     if not a.images: return _print_json(res)
     print(res['report'])
     if 'figure' in res: print(f"figure: {res['figure']}", file=sys.stderr)
@@ -197,13 +202,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('--no-lookalikes', action='store_true', help='rule labeler: ' + _NO_LOOKALIKES_HELP)
     s.set_defaults(fn=cmd_score)
 
-    s = sub.add_parser('label', help="label reports with the 14 CheXpert observations (the kit's offline rule labeler)",
+    s = sub.add_parser('label', help="label English reports with the 14 CheXpert observations (the kit's offline rule labeler)",
                        description='Reads a CSV (id and report columns) or an R2Gen annotation.json and writes a CheXbert-style CSV: '
                                    'id, split, then the 14 observations as 1.0 / 0.0 / -1.0 / blank. Prints a JSON summary. '
+                                   'The rules read English only: a report that does not look English is labelled blank, with a warning. '
                                    'Example: uar label --input annotation.json --split test --out labels.csv')
     s.add_argument('--input', required=True, type=Path, help='reports.csv (id, report[, split]) or annotation.json')
     s.add_argument('--split', default=None, help='the split to label (annotation: default every split; CSV: rows whose split column matches)')
-    s.add_argument('--out', required=True, type=Path, help='labels CSV to write')
+    s.add_argument('--out', required=True, type=Path, help='labels CSV to write (never the input)')
+    s.add_argument('--overwrite', action='store_true', help='replace --out if it exists (default: refuse)')
     s.add_argument('--id-col', default='id', help='name of the id column of a CSV (default id)')
     s.add_argument('--report-col', default='report', help='name of the report column of a CSV (default report)')
     s.add_argument('--no-lookalikes', action='store_true', help=_NO_LOOKALIKES_HELP)
@@ -244,10 +251,11 @@ def build_parser() -> argparse.ArgumentParser:
     g = s.add_mutually_exclusive_group(required=True)
     g.add_argument('--images', nargs='+', type=Path, metavar='IMAGE', help='the views of one study, frontal first (toy/IU-Xray: 2, MIMIC-CXR: 1)')
     g.add_argument('--input', type=Path, help='many studies: an R2Gen annotation.json or a CSV with an id column and one column per view')
-    s.add_argument('--split', default='test', help='the split of an annotation.json --input (default test)')
+    s.add_argument('--split', default=None, help='the split of an annotation.json --input (default test; not for a CSV)')
     s.add_argument('--image-root', type=Path, default=None,
                    help="where relative image paths of --input start (default: <annotation folder>/images, or the CSV's folder)")
-    s.add_argument('--out', type=Path, default=Path('reports.csv'), help='CSV written for --input: id,report (default reports.csv)')
+    s.add_argument('--out', type=Path, default=Path('reports.csv'), help='CSV written for --input: id,report (default reports.csv; never the input)')
+    s.add_argument('--overwrite', action='store_true', help='replace --out and existing figures (default: refuse)')
     s.add_argument('--figures', type=Path, default=None, metavar='DIR',
                    help='also save per study the text-to-image attention of each finding word of its report (DIR/<id>.png)')
     s.add_argument('--words', nargs='+', default=None, help="draw these words in --figures instead of the report's finding words")
