@@ -289,3 +289,48 @@ def test_label_accepts_what_score_accepts(tmp_path):
     a.write_bytes(b'\xef\xbb\xbf' + json.dumps({'test': [{'id': 'x', 'report': 'Clear lungs.'}]}).encode())
     r = uar('label', '--input', a, '--out', tmp_path / 'l2.csv')
     assert r.returncode == 0, r.stderr
+
+
+def test_vague_messages_name_the_input_and_the_fix(trained, tmp_path):
+    "Was: misleading advice - damaged checkpoint for a missing MPS, an internal lsu message, torch's size mismatch, ..."
+    import numpy as np
+    from PIL import Image
+    data, run, cfg = trained
+    e = json.loads((data / 'annotation.json').read_text())['test'][0]
+    imgs = [data / 'images' / p for p in e['image_path']]
+    r = uar('generate', '--run', run, '--images', *imgs, '--device', 'mps')                         # no MPS on this machine
+    assert r.returncode == 2 and 'MPS (the Apple-silicon GPU) is not available' in r.stderr and 'damaged' not in r.stderr, r.stderr
+
+    best = _copy(run / 'checkpoints' / 'best', tmp_path / 'no-itok')
+    import shutil; shutil.rmtree(best / 'image_tokenizer'); (best / 'checksums.json').unlink()
+    r = uar('generate', '--run', best, '--images', *imgs, '--device', 'cpu')
+    assert r.returncode == 2 and 'has no image_tokenizer/' in r.stderr and 'embed_from_codebook' not in r.stderr, r.stderr
+
+    other = _copy(run / 'checkpoints' / 'best', tmp_path / 'other-vocab')                            # another run's tokenizer
+    tok = json.loads((other / 'tokenizer.json').read_text()); tok['tokens'] = tok['tokens'] + ['zzz1', 'zzz2']
+    (other / 'tokenizer.json').write_text(json.dumps(tok)); (other / 'checksums.json').unlink()
+    r = uar('generate', '--run', other, '--images', *imgs, '--device', 'cpu')
+    assert r.returncode == 2 and 'does not fit the model that config.yaml and tokenizer.json describe' in r.stderr, r.stderr
+
+    broken = _copy(run, tmp_path / 'broken-record')
+    (broken / 'run.json').write_text('{"status": "compl')
+    r = uar('generate', '--run', broken, '--images', *imgs, '--device', 'cpu')
+    assert r.returncode == 2 and 'run.json is damaged' in r.stderr and 'never finished' not in r.stderr, r.stderr
+    assert f'--run {broken / "checkpoints" / "best"}' in r.stderr
+
+    big = tmp_path / 'big.png'                                                       # a PNG header saying 20000 x 20000
+    import struct, zlib
+    Image.new('L', (1, 1)).save(big)
+    raw = bytearray(big.read_bytes()); ihdr = bytes(raw[12:16]) + struct.pack('>II', 20000, 20000) + bytes(raw[24:29])
+    raw[12:33] = ihdr + struct.pack('>I', zlib.crc32(ihdr)); big.write_bytes(bytes(raw))
+    r = uar('generate', '--run', run, '--images', big, imgs[1], '--device', 'cpu')
+    assert r.returncode == 2 and 'too large to open safely' in r.stderr and 'truncated download' not in r.stderr, r.stderr
+
+
+def test_a_single_stage_study_may_train_one_epoch(tmp_path):
+    "Was: a BASE-only study with epochs: 1 was refused with the two-stage rule."
+    from uar_nb.study import load_study, StudyError
+    (tmp_path / 'b.yaml').write_text('dataset: toy\npreset: toy\ndata_dir: d\nvariants: [BASE]\nseeds: [0]\nepochs: 1\n')
+    assert load_study(tmp_path / 'b.yaml').config('BASE', 0).train.epochs == 1
+    (tmp_path / 'u.yaml').write_text('dataset: toy\npreset: toy\ndata_dir: d\nvariants: [BASE, UAR]\nseeds: [0]\nepochs: 1\n')
+    with pytest.raises(Exception, match='a two-stage variant needs at least 2'): load_study(tmp_path / 'u.yaml')

@@ -15,13 +15,14 @@ from .files import atomic_open, check_manifest, check_output, ChecksumError, esc
 from .data import _resize, _to_gray_u8
 from .train import GENERATION_FILE, NEEDED_FILES, VIEWS, make_self_contained, view_names, resolve_device, write_checkpoint_manifest
 from .model import UARModel
+from .config import Config
 from . import viz
 
 # %% auto #0
 __all__ = ['FINDING_WORDS', 'InferenceError', 'NotARunError', 'UnfinishedRunError', 'ImageError', 'ViewsError', 'ImageWarning',
-           'ReportWarning', 'read_image', 'image_array', 'study_views', 'find_checkpoint', 'ReportGenerator',
-           'finding_words', 'word_attention', 'attention_figure', 'read_studies', 'write_reports', 'generate_file',
-           'generate_command']
+           'ReportWarning', 'read_image', 'image_array', 'study_views', 'find_checkpoint', 'check_checkpoint',
+           'load_checkpoint', 'ReportGenerator', 'finding_words', 'word_attention', 'attention_figure', 'read_studies',
+           'write_reports', 'generate_file', 'generate_command']
 
 # %% ../nbs/14_generate.ipynb #b77461e4
 class InferenceError(ValueError):
@@ -57,6 +58,9 @@ def read_image(path, size: int) -> np.ndarray:
         with Image.open(path) as img:
             if img.format == 'JPEG': img.draft('L', (size, size))   # as data.load_image: big JPEGs decode at reduced scale
             a = _to_gray_u8(img)
+    except Image.DecompressionBombError as e:
+        raise ImageError(f'{path} is too large to open safely ({e}); an X-ray needs no more than a few thousand pixels a side: '
+                         f'resize it (the model reads {size}x{size})') from None
     except Exception as e:
         raise ImageError(f'cannot read image {path}: {e}. Is it a complete PNG or JPEG file? (a truncated download or '
                          f'copy, or another format, fails here)') from None
@@ -106,8 +110,14 @@ def _read_settings(ckpt: Path) -> dict:
 
 
 def _run_status(run_json: Path) -> str:
-    try: return json.loads(run_json.read_text()).get('status', 'unknown')
-    except (OSError, ValueError): return 'unknown'
+    "The status run.json records; a run.json that cannot be read is named as damaged, not taken for an unfinished run."
+    if not run_json.exists(): return 'unknown'
+    try: return str(json.loads(run_json.read_text()).get('status', 'unknown'))
+    except (OSError, ValueError, AttributeError) as e:
+        best = run_json.parent / 'checkpoints' / 'best'
+        use = f'; its selected checkpoint may still be used: --run {best}' if (best / 'model.safetensors').exists() else ''
+        raise NotARunError(f'{run_json} is damaged ({type(e).__name__}: {e}): how the run ended cannot be read{use}; '
+                           f'or train the run again') from None
 
 
 def find_checkpoint(path) -> tuple[Path, dict]:
@@ -138,6 +148,34 @@ def find_checkpoint(path) -> tuple[Path, dict]:
     return best, settings
 
 
+# %% ../nbs/14_generate.ipynb #ld000002
+def check_checkpoint(ckpt: Path, settings: dict) -> None:
+    "Everything a checkpoint folder must hold before its weights are read, each problem named with its fix."
+    missing = [f for f in NEEDED_FILES if not (ckpt / f).exists()]
+    if missing: raise NotARunError(f'{ckpt} lacks {", ".join(missing)}: copy the whole checkpoint folder')
+    try: checked = check_manifest(ckpt, fix='copy the checkpoint folder again from its run folder (or save it again '
+                                        'with ReportGenerator.save_pretrained), or train again')
+    except ChecksumError as e: raise InferenceError(str(e)) from None
+    if checked is None and settings.get('model_sha256') and sha256_file(ckpt / 'model.safetensors') != settings['model_sha256']:
+        raise InferenceError(f'{ckpt}/model.safetensors is not the file this checkpoint was saved with (SHA-256 differs from '
+                             f'{GENERATION_FILE}): a damaged or incomplete copy, or weights from elsewhere. Copy it again')
+    cfg = Config.from_yaml(ckpt / 'config.yaml')
+    if cfg.model.visual_encoder == 'lsu' and not (ckpt / 'image_tokenizer').is_dir():
+        raise NotARunError(f'{ckpt}: config.yaml describes a {cfg.variant} model, which reads LSU image tokens, but the folder '
+                           f'has no image_tokenizer/: copy the whole checkpoint folder (image_tokenizer/ included) from its run')
+
+
+def load_checkpoint(ckpt: Path, device: str = 'cpu') -> UARModel:
+    "The model of a checked checkpoint folder on `device`; weights that do not fit its config and tokenizer are named."
+    dev = resolve_device(device)
+    try: return UARModel.from_pretrained(ckpt, map_location=str(dev))
+    except RuntimeError as e:
+        if 'size mismatch' not in str(e) and 'key(s) in state_dict' not in str(e): raise
+        detail = next((l.strip() for l in str(e).splitlines()[1:] if l.strip()), str(e))[:300]
+        raise InferenceError(f'{ckpt}: model.safetensors does not fit the model that config.yaml and tokenizer.json describe '
+                             f'({detail}): the files come from different checkpoints (e.g. the tokenizer.json of another run, '
+                             f'with another vocabulary). Copy the whole folder from one run') from None
+
 # %% ../nbs/14_generate.ipynb #7cc733d5
 class ReportGenerator:
     "A trained model with what generation needs: `ReportGenerator.from_pretrained(run_or_folder)`, then `generate`."
@@ -152,17 +190,8 @@ class ReportGenerator:
     def from_pretrained(cls, path, device: str = 'cpu') -> 'ReportGenerator':
         "Load from a run folder (its selected checkpoint) or a `save_pretrained` folder; `device`: cpu, cuda, auto."
         ckpt, settings = find_checkpoint(path)
-        missing = [f for f in NEEDED_FILES if not (ckpt / f).exists()]
-        if missing: raise NotARunError(f'{ckpt} lacks {", ".join(missing)}: copy the whole checkpoint folder')
-        try: checked = check_manifest(ckpt, fix='copy the checkpoint folder again from its run folder (or save it again '
-                                            'with ReportGenerator.save_pretrained), or train again')
-        except ChecksumError as e: raise InferenceError(str(e)) from None
-        if checked is None and settings.get('model_sha256') and sha256_file(ckpt / 'model.safetensors') != settings['model_sha256']:
-            raise InferenceError(f'{ckpt}/model.safetensors is not the file this checkpoint was saved with (SHA-256 differs from '
-                                 f'{GENERATION_FILE}): a damaged or incomplete copy, or weights from elsewhere. Copy it again')
-        dev = resolve_device(device)
-        model = UARModel.from_pretrained(ckpt, map_location=str(dev))
-        return cls(model, settings.get('use_mask'), source=str(ckpt))
+        check_checkpoint(ckpt, settings)
+        return cls(load_checkpoint(ckpt, device), settings.get('use_mask'), source=str(ckpt))
 
     def save_pretrained(self, path) -> Path:
         "The model's `save_pretrained` folder plus `generation.json` and the checksums of both (`checksums.json`)."

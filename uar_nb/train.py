@@ -48,6 +48,8 @@ def resolve_device(name: str = 'auto') -> torch.device:
     dev = torch.device(name)
     if dev.type == 'cuda' and not torch.cuda.is_available():
         raise RuntimeError(f'train.device={name!r} but no CUDA GPU is visible; use train.device=cpu (or auto)')
+    if dev.type == 'mps' and not (hasattr(torch.backends, 'mps') and torch.backends.mps.is_available()):
+        raise RuntimeError(f'device {name!r}: MPS (the Apple-silicon GPU) is not available on this machine; use cpu (or auto)')
     return dev
 
 
