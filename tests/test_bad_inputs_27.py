@@ -168,3 +168,180 @@ def test_every_file_a_checkpoint_loads_is_checksummed(trained, tmp_path):
     (best / 'checksums.json').unlink()                                                   # an older checkpoint: no manifest
     r = uar('generate', '--run', run2, '--input', ann, '--out', tmp_path / 'r.csv', '--device', 'cpu')
     assert r.returncode == 0, r.stderr
+
+
+def test_generate_reads_view_columns_by_header_name(trained, tmp_path):
+    "Was: columns read by position - a header id,lateral,frontal silently fed the lateral view as the frontal one."
+    data, run, cfg = trained
+    e = json.loads((data / 'annotation.json').read_text())['test'][0]
+    front, side = (data / 'images' / p for p in e['image_path'])
+    (tmp_path / 'ordered.csv').write_text(f'id,frontal,lateral\na,{front},{side}\n')
+    (tmp_path / 'swapped.csv').write_text(f'lateral,id,frontal\n{side},a,{front}\n')
+    for name in ('ordered', 'swapped'):
+        r = uar('generate', '--run', run, '--input', tmp_path / f'{name}.csv', '--out', tmp_path / f'{name}-r.csv', '--device', 'cpu')
+        assert r.returncode == 0, r.stderr
+    assert (tmp_path / 'ordered-r.csv').read_text() == (tmp_path / 'swapped-r.csv').read_text()
+    (tmp_path / 'unknown.csv').write_text(f'id,front,lateral\na,{front},{side}\n')
+    r = uar('generate', '--run', run, '--input', tmp_path / 'unknown.csv', '--out', tmp_path / 'u.csv', '--device', 'cpu')
+    assert r.returncode == 2 and "'front' are no view of the model" in r.stderr, r.stderr
+
+
+def test_one_csv_reader_serves_label_score_and_generate():
+    "Was: three readers (issue 26); now labeler, metrics and inference all use files.read_csv_table."
+    from uar_nb import files, labeler, metrics, inference
+    assert labeler.read_csv_table is metrics.read_csv_table is inference.read_csv_table is files.read_csv_table
+
+
+def test_outputs_never_replace_the_input_or_a_users_file(trained, tmp_path):
+    "Was: --out overwrote anything: the input itself, a dataset's annotation.json, a user's file."
+    data, run, cfg = trained
+    ann = _copy(data, tmp_path / 'data') / 'annotation.json'
+    before = ann.read_bytes()
+    r = uar('generate', '--run', run, '--input', ann, '--out', ann, '--overwrite', '--device', 'cpu')
+    assert r.returncode == 2 and f'--out {ann} is the input {ann}' in r.stderr, r.stderr
+    mine = tmp_path / 'notes.csv'; mine.write_text('my notes\n')
+    r = uar('generate', '--run', run, '--input', ann, '--out', mine, '--device', 'cpu')
+    assert r.returncode == 2 and 'already exists: pass --overwrite' in r.stderr and mine.read_text() == 'my notes\n', r.stderr
+    reports = tmp_path / 'reports.csv'; reports.write_text('id,report\n1,"normal heart"\n')
+    r = uar('label', '--input', reports, '--out', reports, '--overwrite')
+    assert r.returncode == 2 and 'is the input' in r.stderr, r.stderr
+    r = uar('label', '--input', reports, '--out', mine)
+    assert r.returncode == 2 and mine.read_text() == 'my notes\n', r.stderr
+    assert uar('label', '--input', reports, '--out', mine, '--overwrite').returncode == 0 and mine.read_text() != 'my notes\n'
+    assert ann.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ['data', 'notes.csv', 'reports.csv']
+
+
+def test_uar_toy_refuses_a_folder_with_other_files(tmp_path):
+    "Was: `uar toy --out` into a folder with the user's README replaced it."
+    (tmp_path / 'README.md').write_text('my project\n')
+    r = uar('toy', '--out', tmp_path, '--n', '10', '--quiet')
+    assert r.returncode == 2 and 'is not empty (README.md)' in r.stderr, r.stderr
+    assert (tmp_path / 'README.md').read_text() == 'my project\n' and not (tmp_path / 'annotation.json').exists()
+
+
+def test_formula_like_ids_are_escaped_and_read_back(tmp_path):
+    "Was: ids beginning with = + - @ were written unescaped into output CSVs (spreadsheet formula injection)."
+    from uar_nb.inference import write_reports
+    from uar_nb.labeler import ReportRow, label_report, read_labels, write_labels
+    ids = ['=cmd|"/c calc"!A1', '+1', '-2', '@SUM(A1)', 'plain']
+    out = write_reports({i: 'normal .' for i in ids}, tmp_path / 'r.csv')
+    cells = [row[0] for row in csv.reader(open(out, newline=''))][1:]
+    assert cells == ["'" + i for i in ids[:4]] + ['plain']
+    assert list(read_predictions(out)) == ids                                         # uar score reads the ids back
+    write_labels([ReportRow(i, None, 'x') for i in ids], [label_report('normal .')] * 5, tmp_path / 'l.csv')
+    assert [row[0] for row in csv.reader(open(tmp_path / 'l.csv', newline=''))][1] == "'" + ids[0]
+    assert list(read_labels(tmp_path / 'l.csv')) == ids
+
+
+def test_ignored_flags_are_named(tmp_path, trained):
+    "Was: --split with a CSV, --words without --figures and --chexbert-weights with the rule labeler were ignored."
+    data, run, cfg = trained
+    (tmp_path / 's.csv').write_text('id,frontal,lateral\na,f.png,l.png\n')
+    r = uar('generate', '--run', run, '--input', tmp_path / 's.csv', '--split', 'val', '--out', tmp_path / 'r.csv')
+    assert r.returncode == 2 and '--split val applies to an annotation.json --input' in r.stderr, r.stderr
+    r = uar('generate', '--run', run, '--input', tmp_path / 's.csv', '--words', 'effusion', '--out', tmp_path / 'r.csv')
+    assert r.returncode == 2 and '--words picks the words drawn in --figures' in r.stderr, r.stderr
+    r = uar('score', '--annotation', data / 'annotation.json', '--predictions', tmp_path / 's.csv', '--chexbert-weights', 'w.pth')
+    assert r.returncode == 2 and '--chexbert-weights w.pth is used only by --ce-labeler chexbert' in r.stderr, r.stderr
+
+
+def test_swapped_id_and_report_columns_are_refused(tmp_path):
+    "Was: `--id-col report --report-col id` labelled every id No Finding without a word."
+    f = tmp_path / 'r.csv'
+    f.write_text('id,report\nCXR1_1_IMG,the heart is normal in size .\nCXR2_1_IMG,small left pleural effusion .\n')
+    r = uar('label', '--input', f, '--out', tmp_path / 'l.csv', '--id-col', 'report', '--report-col', 'id')
+    assert r.returncode == 2 and 'the columns look swapped' in r.stderr, r.stderr
+    with pytest.raises(PredictionsError, match='the columns look swapped'): read_predictions(f, 'report', 'id')
+    assert read_predictions(f)['CXR1_1_IMG'] == 'the heart is normal in size .'
+
+
+def test_an_empty_beam_report_is_not_silent():
+    "Was: beam search could print an empty report with rc 0."
+    import numpy as np, warnings
+    from uar_nb.inference import ReportWarning, _no_silent_empty
+
+    class Gen:
+        cfg = type('C', (), {'decode': type('D', (), {'beam_size': 3})})
+        def __init__(self, greedy): self.greedy = greedy
+        def generate_views(self, v, beam_size): return ['' if beam_size > 1 else self.greedy] * len(v)
+    assert _no_silent_empty(Gen('heart normal .'), np.zeros((1, 2)), [''], ['a']) == ['heart normal .']
+    with pytest.warns(ReportWarning, match="empty report.*'a'"): _no_silent_empty(Gen(''), np.zeros((1, 2)), [''], ['a'])
+
+
+@pytest.mark.parametrize('text', ['Kein Pneumothorax', 'Pas de pneumothorax', 'Sin neumotórax.'])
+def test_reports_that_are_not_english_are_not_labelled_findings(tmp_path, text):
+    "Was: 'Kein Pneumothorax' / 'Pas de pneumothorax' -> Pneumothorax 1."
+    from uar_nb.labeler import LabelerWarning, label_file, read_labels
+    f = tmp_path / 'r.csv'
+    with open(f, 'w', newline='') as h: csv.writer(h).writerows([['id', 'report'], ['de', text], ['en', 'No pneumothorax.']])
+    with pytest.warns(LabelerWarning, match="do not look English.*'de'"): s = label_file(f, tmp_path / 'l.csv', progress=False)
+    labels = read_labels(tmp_path / 'l.csv')
+    assert set(labels['de'].values()) == {None} and labels['en']['Pneumothorax'] == 0 and s['not_english'] == 1
+
+
+def test_label_accepts_what_score_accepts(tmp_path):
+    "Was: `uar label` refused punctuation-only reports (what an undertrained model writes) and a BOM in annotation.json."
+    f = tmp_path / 'r.csv'
+    f.write_text('id,report\na,.\nb,normal .\n')
+    assert uar('label', '--input', f, '--out', tmp_path / 'l.csv').returncode == 0
+    assert read_predictions(f)['a'] == '.'
+    a = tmp_path / 'annotation.json'
+    a.write_bytes(b'\xef\xbb\xbf' + json.dumps({'test': [{'id': 'x', 'report': 'Clear lungs.'}]}).encode())
+    r = uar('label', '--input', a, '--out', tmp_path / 'l2.csv')
+    assert r.returncode == 0, r.stderr
+
+
+def test_vague_messages_name_the_input_and_the_fix(trained, tmp_path):
+    "Was: misleading advice - damaged checkpoint for a missing MPS, an internal lsu message, torch's size mismatch, ..."
+    import numpy as np
+    from PIL import Image
+    data, run, cfg = trained
+    e = json.loads((data / 'annotation.json').read_text())['test'][0]
+    imgs = [data / 'images' / p for p in e['image_path']]
+    r = uar('generate', '--run', run, '--images', *imgs, '--device', 'mps')                         # no MPS on this machine
+    assert r.returncode == 2 and 'MPS (the Apple-silicon GPU) is not available' in r.stderr and 'damaged' not in r.stderr, r.stderr
+
+    best = _copy(run / 'checkpoints' / 'best', tmp_path / 'no-itok')
+    import shutil; shutil.rmtree(best / 'image_tokenizer'); (best / 'checksums.json').unlink()
+    r = uar('generate', '--run', best, '--images', *imgs, '--device', 'cpu')
+    assert r.returncode == 2 and 'has no image_tokenizer/' in r.stderr and 'embed_from_codebook' not in r.stderr, r.stderr
+
+    other = _copy(run / 'checkpoints' / 'best', tmp_path / 'other-vocab')                            # another run's tokenizer
+    tok = json.loads((other / 'tokenizer.json').read_text()); tok['tokens'] = tok['tokens'] + ['zzz1', 'zzz2']
+    (other / 'tokenizer.json').write_text(json.dumps(tok)); (other / 'checksums.json').unlink()
+    r = uar('generate', '--run', other, '--images', *imgs, '--device', 'cpu')
+    assert r.returncode == 2 and 'does not fit the model that config.yaml and tokenizer.json describe' in r.stderr, r.stderr
+
+    broken = _copy(run, tmp_path / 'broken-record')
+    (broken / 'run.json').write_text('{"status": "compl')
+    r = uar('generate', '--run', broken, '--images', *imgs, '--device', 'cpu')
+    assert r.returncode == 2 and 'run.json is damaged' in r.stderr and 'never finished' not in r.stderr, r.stderr
+    assert f'--run {broken / "checkpoints" / "best"}' in r.stderr
+
+    big = tmp_path / 'big.png'                                                       # a PNG header saying 20000 x 20000
+    import struct, zlib
+    Image.new('L', (1, 1)).save(big)
+    raw = bytearray(big.read_bytes()); ihdr = bytes(raw[12:16]) + struct.pack('>II', 20000, 20000) + bytes(raw[24:29])
+    raw[12:33] = ihdr + struct.pack('>I', zlib.crc32(ihdr)); big.write_bytes(bytes(raw))
+    r = uar('generate', '--run', run, '--images', big, imgs[1], '--device', 'cpu')
+    assert r.returncode == 2 and 'too large to open safely' in r.stderr and 'truncated download' not in r.stderr, r.stderr
+
+
+def test_a_single_stage_study_may_train_one_epoch(tmp_path):
+    "Was: a BASE-only study with epochs: 1 was refused with the two-stage rule."
+    from uar_nb.study import load_study, StudyError
+    (tmp_path / 'b.yaml').write_text('dataset: toy\npreset: toy\ndata_dir: d\nvariants: [BASE]\nseeds: [0]\nepochs: 1\n')
+    assert load_study(tmp_path / 'b.yaml').config('BASE', 0).train.epochs == 1
+    (tmp_path / 'u.yaml').write_text('dataset: toy\npreset: toy\ndata_dir: d\nvariants: [BASE, UAR]\nseeds: [0]\nepochs: 1\n')
+    with pytest.raises(Exception, match='a two-stage variant needs at least 2'): load_study(tmp_path / 'u.yaml')
+
+
+def test_the_cli_parser_is_one_small_builder_per_subcommand():
+    "Was: cli.build_parser was one 148-line function (issue 26); now one builder per subcommand."
+    import inspect
+    from uar_nb import cli
+    names = ['toy', 'vocab', 'variants', 'train', 'score', 'label', 'study', 'publish', 'claims', 'generate', 'bench', 'tokenizer']
+    assert all(len(inspect.getsource(getattr(cli, f'_parser_{n}')).splitlines()) <= 35 for n in names)
+    assert len(inspect.getsource(cli.build_parser).splitlines()) <= 15
+    sub = next(a for a in cli.build_parser()._actions if a.dest == 'command')
+    assert list(sub.choices) == names

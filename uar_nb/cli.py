@@ -21,7 +21,7 @@ def cmd_toy(a):
     summary = generate_dataset(a.out, n=DEFAULT_N if a.n is None else a.n, seed=a.seed, progress=not a.quiet)
     _print_json(summary)
 
-
+# %% ../nbs/13_cli.ipynb #clicmd01
 def cmd_vocab(a):
     from uar_nb.data import vocab_stats
     _print_json(vocab_stats(a.annotation, a.dataset, threshold=a.threshold, max_len=a.max_len))
@@ -31,7 +31,7 @@ def cmd_variants(a):
     from uar_nb.config import describe_variants, VARIANTS
     print(json.dumps(VARIANTS, indent=2) if a.json else describe_variants())
 
-
+# %% ../nbs/13_cli.ipynb #clicmd02
 def config_from_args(a):
     "--config, --variant, --data, --device, --seed and --set, in that order of precedence (last wins)."
     from uar_nb.config import get_config
@@ -50,8 +50,12 @@ def cmd_train(a):
     if a.quiet: cfg.train.quiet = True
     _print_json(train(cfg, a.run_dir, resume=a.resume))
 
-
+# %% ../nbs/13_cli.ipynb #clicmd03
 def cmd_score(a):
+    if a.chexbert_weights and (a.no_ce or a.ce_labeler != 'chexbert'):
+        raise ValueError(f'--chexbert-weights {a.chexbert_weights} is used only by --ce-labeler chexbert, and '
+                         f'{"--no-ce skips CE" if a.no_ce else "the rule labeler (the default) reads no weights"}: '
+                         f'add --ce-labeler chexbert, or drop --chexbert-weights')
     from uar_nb.metrics import score_predictions
     _print_json(score_predictions(a.annotation, a.predictions, split=a.split, dataset=a.dataset, id_col=a.id_col,
                                   report_col=a.report_col, protocol=a.protocol, allow_missing=a.allow_missing,
@@ -62,9 +66,9 @@ def cmd_score(a):
 def cmd_label(a):
     from uar_nb.labeler import label_file
     _print_json(label_file(a.input, a.out, split=a.split, id_col=a.id_col, report_col=a.report_col, progress=not a.quiet,
-                           lookalikes=not a.no_lookalikes))
+                           lookalikes=not a.no_lookalikes, overwrite=a.overwrite))
 
-
+# %% ../nbs/13_cli.ipynb #clicmd04
 def cmd_study(a):
     from uar_nb.study import run_study, check_failures
     check_failures(run_study(a.study, jobs=a.jobs, device=a.device, results_dir=a.results, quiet=a.quiet,
@@ -75,7 +79,7 @@ def cmd_publish(a):
     from uar_nb.study import publish_study
     print(f'published {publish_study(a.study_dir, a.results)}')
 
-
+# %% ../nbs/13_cli.ipynb #clicmd05
 def cmd_claims(a):
     from uar_nb.claims import write_claims
     _print_json(write_claims(a.study_dir))
@@ -84,12 +88,13 @@ def cmd_claims(a):
 def cmd_generate(a):
     from uar_nb.inference import generate_command
     res = generate_command(a.run, images=a.images, input=a.input, split=a.split, out=a.out, figures=a.figures, beam_size=a.beam,
-                           device=a.device, batch_size=a.batch_size, words=a.words, image_root=a.image_root, quiet=a.quiet)
+                           device=a.device, batch_size=a.batch_size, words=a.words, image_root=a.image_root, quiet=a.quiet,
+                           overwrite=a.overwrite)
     if not a.images: return _print_json(res)
     print(res['report'])
     if 'figure' in res: print(f"figure: {res['figure']}", file=sys.stderr)
 
-
+# %% ../nbs/13_cli.ipynb #clicmd06
 def cmd_bench(a):
     if a.scale:
         from uar_nb.bench import scale_check
@@ -104,7 +109,7 @@ def _tokenizer_cfg(a, kind: str):
     cfg = get_config(a.config, overrides={'data.data_dir': str(a.data), 'lsu.image_tokenizer': kind})
     return apply_overrides(cfg, a.set or [])
 
-
+# %% ../nbs/13_cli.ipynb #clicmd07
 def cmd_tokenizer_fit(a):
     import time
     from uar_nb.lsu import _split_images, make_image_tokenizer
@@ -130,17 +135,13 @@ def cmd_tokenizer_report(a):
                            json_path=a.json, progress=not a.quiet)
     print(tokenizer_table(rep))
 
-
 # %% ../nbs/13_cli.ipynb #c38b3080
 _NO_LOOKALIKES_HELP = ("do not count CheXpert's device look-alikes ('degenerative endplate', 'platelike', 'lung lines') "
                        "as Support Devices, which CheXbert does (08a_labeler)")   # uar score and uar label
 
-
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog='uar', description='uar-nb: a reproducible study kit for UAR radiology report generation '
-                                '(ICCV 2023). Each subcommand has its own --help.')
-    sub = p.add_subparsers(dest='command', metavar='COMMAND', required=True)
-
+# %% ../nbs/13_cli.ipynb #clipar00
+def _parser_toy(sub) -> None:
+    "`uar toy`: the synthetic dataset."
     s = sub.add_parser('toy', help='generate the embedded synthetic two-view chest X-ray dataset (R2Gen layout)',
                        description='Write annotation.json, images/<id>/{0,1}.png, masks/ and labels.json. Same seed -> identical files.')
     s.add_argument('--out', required=True, type=Path, help='output folder (created)')
@@ -150,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('--quiet', action='store_true', help='no progress bar')
     s.set_defaults(fn=cmd_toy)
 
+
+def _parser_vocab(sub) -> None:
+    "`uar vocab`: vocabulary statistics."
     s = sub.add_parser('vocab', help='vocabulary and truncation statistics of an annotation.json (R2Gen protocol)',
                        description='Prints JSON: vocab_size, split sizes, fraction of train/test reports longer than max_len.')
     s.add_argument('--annotation', required=True, type=Path, help='annotation.json in the R2Gen layout')
@@ -158,12 +162,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('--max-len', type=int, default=None, help='max encoded length incl. BOS/EOS (default: IU/toy 60, MIMIC 100)')
     s.set_defaults(fn=cmd_vocab)
 
+# %% ../nbs/13_cli.ipynb #clipbr00
+def _parser_variants(sub) -> None:
+    "`uar variants`: the named variants."
     s = sub.add_parser('variants', help="list the named variants (rows of the paper's Tables 2-4) and their switches",
                        description="Prints a markdown table: for each variant (BASE, a..f, UAR; basis-*, fusion-*) the paper table it "
                                    "comes from and the switches it sets (LSU, CRA integration, L_global, TIR, two-stage, basis, fusion).")
     s.add_argument('--json', action='store_true', help='print the switches as JSON')
     s.set_defaults(fn=cmd_variants)
 
+# %% ../nbs/13_cli.ipynb #clipar01
+def _parser_train(sub) -> None:
+    "`uar train`: one run."
     s = sub.add_parser('train', help='train one variant into a run folder (two-stage when configured), score test once',
                        description='Example: uar train --config toy --variant UAR --data data/toy --run-dir runs/uar-s0 --set train.stage1_epochs=1 --set train.stage2_epochs=1')
     s.add_argument('--config', default='toy', help='preset name (toy, iu_xray, mimic_cxr) or a config YAML file (default toy)')
@@ -177,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('--quiet', action='store_true', help='no progress bars')
     s.set_defaults(fn=cmd_train)
 
+# %% ../nbs/13_cli.ipynb #clipar02
+def _parser_score(sub) -> None:
+    "`uar score`: scoring a predictions CSV."
     s = sub.add_parser('score', help="score a CSV of generated reports with the R2Gen protocol (pycocoevalcap)",
                        description='Prints JSON with BLEU_1..BLEU_4, METEOR, ROUGE_L, CIDEr and n (METEOR needs Java), and CE: '
                                    'clinical efficacy over the 14 CheXpert observations and the 5 common ones (offline rule labeler).')
@@ -197,19 +210,27 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('--no-lookalikes', action='store_true', help='rule labeler: ' + _NO_LOOKALIKES_HELP)
     s.set_defaults(fn=cmd_score)
 
-    s = sub.add_parser('label', help="label reports with the 14 CheXpert observations (the kit's offline rule labeler)",
+# %% ../nbs/13_cli.ipynb #clipar03
+def _parser_label(sub) -> None:
+    "`uar label`: the rule labeler."
+    s = sub.add_parser('label', help="label English reports with the 14 CheXpert observations (the kit's offline rule labeler)",
                        description='Reads a CSV (id and report columns) or an R2Gen annotation.json and writes a CheXbert-style CSV: '
                                    'id, split, then the 14 observations as 1.0 / 0.0 / -1.0 / blank. Prints a JSON summary. '
+                                   'The rules read English only: a report that does not look English is labelled blank, with a warning. '
                                    'Example: uar label --input annotation.json --split test --out labels.csv')
     s.add_argument('--input', required=True, type=Path, help='reports.csv (id, report[, split]) or annotation.json')
     s.add_argument('--split', default=None, help='the split to label (annotation: default every split; CSV: rows whose split column matches)')
-    s.add_argument('--out', required=True, type=Path, help='labels CSV to write')
+    s.add_argument('--out', required=True, type=Path, help='labels CSV to write (never the input)')
+    s.add_argument('--overwrite', action='store_true', help='replace --out if it exists (default: refuse)')
     s.add_argument('--id-col', default='id', help='name of the id column of a CSV (default id)')
     s.add_argument('--report-col', default='report', help='name of the report column of a CSV (default report)')
     s.add_argument('--no-lookalikes', action='store_true', help=_NO_LOOKALIKES_HELP)
     s.add_argument('--quiet', action='store_true', help='no progress bar')
     s.set_defaults(fn=cmd_label)
 
+
+def _parser_study(sub) -> None:
+    "`uar study`: a study YAML."
     s = sub.add_parser('study', help='run a study YAML (every variant x seed through papermill), then the tables and figures')
     s.add_argument('study', type=Path, help='studies/toy.yaml, studies/iu_xray_table2.yaml, ...')
     s.add_argument('--jobs', type=int, default=1, help='runs in parallel (default 1)')
@@ -222,6 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
                         'without it the study refuses to start and names them)')
     s.set_defaults(fn=cmd_study)
 
+# %% ../nbs/13_cli.ipynb #clipar04
+def _parser_publish(sub) -> None:
+    "`uar publish`: a study into results/."
     s = sub.add_parser('publish', help="make a finished study the committed evidence: copy runs/STUDY into results/STUDY (lean)",
                        description='Copies the run folders (config, run.json, log, metrics, test reports; no checkpoints), the table, '
                                    'summary, verdicts and figures of a finished study into RESULTS/<study>/, replacing it whole. '
@@ -230,12 +254,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('--results', type=Path, default=Path('results'), help='the committed results root (default results/)')
     s.set_defaults(fn=cmd_publish)
 
+
+def _parser_claims(sub) -> None:
+    "`uar claims`: the paper's claims audit."
     s = sub.add_parser('claims', help="audit the paper's claims on a study's run folders: claims.md, claims.json, figures/claims.png",
                        description="One verdict per claim of Tables 2-4 and the paper's analyses (supported / contradicted / "
                                    'inconclusive), from the run folders of a study with those variants (studies/toy_claims.yaml).')
     s.add_argument('study_dir', type=Path, help='the study folder, e.g. runs/toy_claims or results/toy_claims')
     s.set_defaults(fn=cmd_claims)
 
+# %% ../nbs/13_cli.ipynb #clipar05
+def _parser_generate(sub) -> None:
+    "`uar generate`: reports for your own X-rays."
     s = sub.add_parser('generate', help='write reports for your own X-rays with a trained model (run folder or save_pretrained folder)',
                        description='One study: uar generate --run RUN --images FRONTAL.png LATERAL.png prints its report. Many: '
                                    '--input annotation.json (one --split) or studies.csv (id,frontal,lateral) writes --out reports.csv '
@@ -244,10 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
     g = s.add_mutually_exclusive_group(required=True)
     g.add_argument('--images', nargs='+', type=Path, metavar='IMAGE', help='the views of one study, frontal first (toy/IU-Xray: 2, MIMIC-CXR: 1)')
     g.add_argument('--input', type=Path, help='many studies: an R2Gen annotation.json or a CSV with an id column and one column per view')
-    s.add_argument('--split', default='test', help='the split of an annotation.json --input (default test)')
+    s.add_argument('--split', default=None, help='the split of an annotation.json --input (default test; not for a CSV)')
     s.add_argument('--image-root', type=Path, default=None,
                    help="where relative image paths of --input start (default: <annotation folder>/images, or the CSV's folder)")
-    s.add_argument('--out', type=Path, default=Path('reports.csv'), help='CSV written for --input: id,report (default reports.csv)')
+    s.add_argument('--out', type=Path, default=Path('reports.csv'), help='CSV written for --input: id,report (default reports.csv; never the input)')
+    s.add_argument('--overwrite', action='store_true', help='replace --out and existing figures (default: refuse)')
     s.add_argument('--figures', type=Path, default=None, metavar='DIR',
                    help='also save per study the text-to-image attention of each finding word of its report (DIR/<id>.png)')
     s.add_argument('--words', nargs='+', default=None, help="draw these words in --figures instead of the report's finding words")
@@ -257,6 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('--quiet', action='store_true', help='no progress bar')
     s.set_defaults(fn=cmd_generate)
 
+# %% ../nbs/13_cli.ipynb #clipar06
+def _parser_bench(sub) -> None:
+    "`uar bench`: speed and memory."
     s = sub.add_parser('bench', help='measure training samples/s, beam-3 reports/s, peak memory, image tokenizer images/s',
                        description='Synthetic IU-shaped inputs (2 views, 112x112, 60-token reports), after warm-up. Writes JSON.')
     s.add_argument('--device', default='cpu', help='cpu or cuda')
@@ -269,6 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help='instead: resident-memory check on a synthetic MIMIC-layout annotation of N entries (e.g. 270790)')
     s.set_defaults(fn=cmd_bench)
 
+# %% ../nbs/13_cli.ipynb #clipar07
+def _parser_tokenizer(sub) -> None:
+    "`uar tokenizer`: LSU image tokenizers (fit, report)."
     s = sub.add_parser('tokenizer', help='fit an LSU image tokenizer (kmeans, vq) on the train split, or measure tokenizers',
                        description='uar tokenizer fit: fit one tokenizer and save it (image_tokenizer.json + weights). '
                                    'uar tokenizer report: PSNR, code usage and a linear probe of each finding, for every tokenizer alike.')
@@ -298,9 +335,19 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument('--json', type=Path, default=None, help='also write the report as JSON here')
     t.add_argument('--quiet', action='store_true', help='no progress bars')
     t.set_defaults(fn=cmd_tokenizer_report)
+
+# %% ../nbs/13_cli.ipynb #clibuild
+def build_parser() -> argparse.ArgumentParser:
+    "The `uar` parser: one small builder per subcommand (`_parser_<name>`), in the order `uar --help` lists them."
+    p = argparse.ArgumentParser(prog='uar', description='uar-nb: a reproducible study kit for UAR radiology report generation '
+                                '(ICCV 2023). Each subcommand has its own --help.')
+    sub = p.add_subparsers(dest='command', metavar='COMMAND', required=True)
+
+    for add in (_parser_toy, _parser_vocab, _parser_variants, _parser_train, _parser_score, _parser_label, _parser_study, _parser_publish, _parser_claims, _parser_generate, _parser_bench, _parser_tokenizer):
+        add(sub)
     return p
 
-
+# %% ../nbs/13_cli.ipynb #climain0
 def _disk_full_hint(e) -> str:
     "What a failed write most likely means (torch's own message when a checkpoint cannot be written does not say)."
     import errno

@@ -4,12 +4,14 @@
 
 # %% ../nbs/00a_files.ipynb #fl0003
 from __future__ import annotations
-import hashlib, json, os
+import csv, hashlib, io, json, os, re
 from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['MANIFEST', 'atomic_open', 'atomic_write_text', 'sha256_file', 'write_manifest', 'ChecksumError', 'check_manifest']
+__all__ = ['MANIFEST', 'MISSING_MARKERS', 'atomic_open', 'atomic_write_text', 'sha256_file', 'write_manifest', 'ChecksumError',
+           'check_manifest', 'is_missing', 'escape_cell', 'unescape_cell', 'read_csv_table', 'check_output',
+           'looks_swapped']
 
 # %% ../nbs/00a_files.ipynb #fl0005
 @contextmanager
@@ -68,3 +70,103 @@ def check_manifest(folder, fix: str = 'copy the whole folder again from where it
             raise ChecksumError(f'{p} is not the file this folder was saved with (its SHA-256 differs from {MANIFEST}): '
                                 f'edited, damaged or copied from elsewhere; {fix}')
     return list(sums)
+
+# %% ../nbs/00a_files.ipynb #csv00002
+MISSING_MARKERS = ('nan', 'none', 'null', 'n/a', 'na')   # what pandas, R and spreadsheets write for a missing cell
+
+
+def is_missing(cell) -> bool:
+    "An empty cell, whitespace, or a missing-value marker written as text ('nan', 'None', 'NULL', 'N/A'): not a report."
+    return not isinstance(cell, str) or cell.strip().lower() in ('',) + MISSING_MARKERS
+
+# %% ../nbs/00a_files.ipynb #csv00005
+def _row_lines(cell: str, n_fields: int) -> list[str]:
+    """The inner lines of a multi-line cell that read as a row of their own - n_fields fields, the first a word without
+    spaces, like an id - a stray quote's victims. A report's own line ('Impression: normal, no change') does not."""
+    if '\n' not in cell or n_fields < 2: return []
+    rowlike = lambda f: len(f) == n_fields and f[0].strip() and not re.search(r'\s', f[0].strip())
+    return [l for l in cell.splitlines()[1:] if rowlike(next(csv.reader([l]), []))]
+
+
+def _swallowed_lines(row: list[str], n_fields: int) -> list[str]: return [l for c in row for l in _row_lines(c, n_fields)]
+
+# %% ../nbs/00a_files.ipynb #csv00010
+_FORMULA = ('=', '+', '-', '@', '\t', '\r')
+
+
+def escape_cell(s: str) -> str:
+    "A CSV cell a spreadsheet will not run as a formula: one beginning with = + - @ (or tab, CR) gets a leading single quote."
+    return "'" + s if isinstance(s, str) and s.startswith(_FORMULA) else s
+
+
+def unescape_cell(s: str) -> str:
+    "The cell `escape_cell` was given (a cell it did not escape comes back unchanged)."
+    return s[1:] if s.startswith("'") and s[1:].startswith(_FORMULA) else s
+
+# %% ../nbs/00a_files.ipynb #csv00007
+def read_csv_table(path: str | Path, required=(), error=ValueError, hint: str = '') -> tuple[list[str], list[tuple[int, dict]]]:
+    """The header and rows of a UTF-8 CSV, each row as (line number, {column: cell}); blank lines are skipped. What users
+    get wrong is an `error` naming the file and the fix: an empty file, text that is not UTF-8 (a byte-order mark, as
+    Excel's "CSV UTF-8" writes it, is fine), a `required` column that is missing (`hint` says how to name another), a
+    row with more or fewer fields than the header (an unquoted comma), a stray quote that swallows the rows after it
+    (named with its lines), a header naming a column twice. Columns are found by their header names, never by position;
+    cells of any length are read. `uar label`, `uar score` and `uar generate --input` read their CSVs with it."""
+    path = Path(path)
+    if not path.exists(): raise FileNotFoundError(f'{path} does not exist')
+    if path.is_dir(): raise error(f'{path} is a folder, not a CSV file')
+    raw = path.read_bytes()
+    if not raw.strip(): raise error(f'{path} is empty ({len(raw)} bytes): expected a CSV with a header line')
+    try: text = raw.decode('utf-8-sig')
+    except UnicodeDecodeError as e:
+        raise error(f'{path} is not UTF-8 text ({e.reason} at byte {e.start}): save it as UTF-8 (CSV UTF-8)') from None
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))   # a long report is one field, not an error
+    reader = csv.reader(io.StringIO(text, newline=''))
+    header = [h.strip() for h in next(reader)]
+    missing = [c for c in required if c not in header]
+    if missing: raise error(f'{path}: no column {", ".join(map(repr, missing))} (columns: {header}){hint}')
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice: raise error(f'{path}: column {twice[0]!r} appears {header.count(twice[0])} times in the header {header}: '
+                          f'name every column once (the reader finds columns by name, not by position)')
+    rows, last = [], reader.line_num
+    for r in reader:
+        first, last = last + 1, reader.line_num
+        if not any(c.strip() for c in r): continue
+        if len(r) != len(header):
+            raise error(f'{path}: line {reader.line_num} has {len(r)} fields, the header {len(header)}: a cell with a comma '
+                        f'must be quoted ("a, b"), as csv writers do')
+        swallowed = _swallowed_lines(r, len(header))
+        if swallowed:
+            raise error(f'{path}: lines {first}-{last} were read as one row: a quote (") opens a cell that runs over '
+                        f'{len(swallowed)} line(s) that look like rows of their own ({swallowed[0]!r:.60}). '
+                        f'Double a quote inside a cell ("") or quote the whole cell, as csv writers do')
+        rows.append((reader.line_num, dict(zip(header, map(unescape_cell, r)))))
+    return header, rows
+
+# %% ../nbs/00a_files.ipynb #out00002
+def _same(a: Path, b: Path) -> bool:
+    try: return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError: return False
+
+
+def check_output(out, inputs=(), overwrite: bool = False, flag: str = '--out', example: str = 'reports.csv') -> Path:
+    """`out` if a command may write it: not one of `inputs` (never, even with `overwrite`), not a folder, its parent not
+    a file, and no existing file unless `overwrite` (CLI: --overwrite). Raises FileExistsError naming the path(s) and the fix."""
+    out = Path(out)
+    for i in inputs:
+        if i is not None and _same(out, Path(i)):
+            raise FileExistsError(f'{flag} {out} is the input {i}: writing there would destroy the input. Write to another '
+                                  f'file, e.g. {flag} {out.with_name(out.stem + "-out" + out.suffix)}')
+    if out.is_dir(): raise FileExistsError(f'{flag} {out} is a folder: give a file path, e.g. {flag} {out / example}')
+    bad = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
+    if bad is not None: raise FileExistsError(f'{flag} {out}: {bad} is a file, not a folder; choose a path in a folder')
+    if out.exists() and not overwrite:
+        raise FileExistsError(f'{flag} {out} already exists: pass --overwrite to replace it, or choose another path')
+    return out
+
+# %% ../nbs/00a_files.ipynb #swp00002
+def looks_swapped(ids, reports) -> bool:
+    "True when most `ids` read like sentences (contain whitespace) and most non-empty `reports` like ids (no whitespace)."
+    ids, reports = [i.strip() for i in ids], [r.strip() for r in reports if r.strip()]
+    if not ids or not reports: return False
+    spaced = lambda xs: sum(bool(re.search(r'\s', x)) for x in xs) / len(xs)
+    return spaced(ids) > 0.5 and spaced(reports) < 0.5

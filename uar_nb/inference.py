@@ -11,17 +11,18 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .files import atomic_open, check_manifest, ChecksumError, sha256_file
+from .files import atomic_open, check_manifest, check_output, ChecksumError, escape_cell, read_csv_table, sha256_file
 from .data import _resize, _to_gray_u8
 from .train import GENERATION_FILE, NEEDED_FILES, VIEWS, make_self_contained, view_names, resolve_device, write_checkpoint_manifest
 from .model import UARModel
+from .config import Config
 from . import viz
-from .labeler import read_csv_table
 
 # %% auto #0
 __all__ = ['FINDING_WORDS', 'InferenceError', 'NotARunError', 'UnfinishedRunError', 'ImageError', 'ViewsError', 'ImageWarning',
-           'read_image', 'image_array', 'study_views', 'find_checkpoint', 'ReportGenerator', 'finding_words',
-           'word_attention', 'attention_figure', 'read_studies', 'write_reports', 'generate_file', 'generate_command']
+           'ReportWarning', 'read_image', 'image_array', 'study_views', 'find_checkpoint', 'check_checkpoint',
+           'load_checkpoint', 'ReportGenerator', 'finding_words', 'word_attention', 'attention_figure', 'read_studies',
+           'write_reports', 'generate_file', 'generate_command']
 
 # %% ../nbs/14_generate.ipynb #b77461e4
 class InferenceError(ValueError):
@@ -42,6 +43,9 @@ class ViewsError(InferenceError):
 class ImageWarning(UserWarning):
     "An image that reads, but hardly as an X-ray: nearly black or flat."
 
+class ReportWarning(UserWarning):
+    "A report that was written but says nothing (the model ended it at once)."
+
 # %% ../nbs/14_generate.ipynb #045a68a4
 def read_image(path, size: int) -> np.ndarray:
     """One X-ray file -> grayscale uint8 `(size, size)`, read like training (`data.load_image`): PNG or JPEG, 8 or 16
@@ -54,6 +58,9 @@ def read_image(path, size: int) -> np.ndarray:
         with Image.open(path) as img:
             if img.format == 'JPEG': img.draft('L', (size, size))   # as data.load_image: big JPEGs decode at reduced scale
             a = _to_gray_u8(img)
+    except Image.DecompressionBombError as e:
+        raise ImageError(f'{path} is too large to open safely ({e}); an X-ray needs no more than a few thousand pixels a side: '
+                         f'resize it (the model reads {size}x{size})') from None
     except Exception as e:
         raise ImageError(f'cannot read image {path}: {e}. Is it a complete PNG or JPEG file? (a truncated download or '
                          f'copy, or another format, fails here)') from None
@@ -103,8 +110,14 @@ def _read_settings(ckpt: Path) -> dict:
 
 
 def _run_status(run_json: Path) -> str:
-    try: return json.loads(run_json.read_text()).get('status', 'unknown')
-    except (OSError, ValueError): return 'unknown'
+    "The status run.json records; a run.json that cannot be read is named as damaged, not taken for an unfinished run."
+    if not run_json.exists(): return 'unknown'
+    try: return str(json.loads(run_json.read_text()).get('status', 'unknown'))
+    except (OSError, ValueError, AttributeError) as e:
+        best = run_json.parent / 'checkpoints' / 'best'
+        use = f'; its selected checkpoint may still be used: --run {best}' if (best / 'model.safetensors').exists() else ''
+        raise NotARunError(f'{run_json} is damaged ({type(e).__name__}: {e}): how the run ended cannot be read{use}; '
+                           f'or train the run again') from None
 
 
 def find_checkpoint(path) -> tuple[Path, dict]:
@@ -135,6 +148,34 @@ def find_checkpoint(path) -> tuple[Path, dict]:
     return best, settings
 
 
+# %% ../nbs/14_generate.ipynb #ld000002
+def check_checkpoint(ckpt: Path, settings: dict) -> None:
+    "Everything a checkpoint folder must hold before its weights are read, each problem named with its fix."
+    missing = [f for f in NEEDED_FILES if not (ckpt / f).exists()]
+    if missing: raise NotARunError(f'{ckpt} lacks {", ".join(missing)}: copy the whole checkpoint folder')
+    try: checked = check_manifest(ckpt, fix='copy the checkpoint folder again from its run folder (or save it again '
+                                        'with ReportGenerator.save_pretrained), or train again')
+    except ChecksumError as e: raise InferenceError(str(e)) from None
+    if checked is None and settings.get('model_sha256') and sha256_file(ckpt / 'model.safetensors') != settings['model_sha256']:
+        raise InferenceError(f'{ckpt}/model.safetensors is not the file this checkpoint was saved with (SHA-256 differs from '
+                             f'{GENERATION_FILE}): a damaged or incomplete copy, or weights from elsewhere. Copy it again')
+    cfg = Config.from_yaml(ckpt / 'config.yaml')
+    if cfg.model.visual_encoder == 'lsu' and not (ckpt / 'image_tokenizer').is_dir():
+        raise NotARunError(f'{ckpt}: config.yaml describes a {cfg.variant} model, which reads LSU image tokens, but the folder '
+                           f'has no image_tokenizer/: copy the whole checkpoint folder (image_tokenizer/ included) from its run')
+
+
+def load_checkpoint(ckpt: Path, device: str = 'cpu') -> UARModel:
+    "The model of a checked checkpoint folder on `device`; weights that do not fit its config and tokenizer are named."
+    dev = resolve_device(device)
+    try: return UARModel.from_pretrained(ckpt, map_location=str(dev))
+    except RuntimeError as e:
+        if 'size mismatch' not in str(e) and 'key(s) in state_dict' not in str(e): raise
+        detail = next((l.strip() for l in str(e).splitlines()[1:] if l.strip()), str(e))[:300]
+        raise InferenceError(f'{ckpt}: model.safetensors does not fit the model that config.yaml and tokenizer.json describe '
+                             f'({detail}): the files come from different checkpoints (e.g. the tokenizer.json of another run, '
+                             f'with another vocabulary). Copy the whole folder from one run') from None
+
 # %% ../nbs/14_generate.ipynb #7cc733d5
 class ReportGenerator:
     "A trained model with what generation needs: `ReportGenerator.from_pretrained(run_or_folder)`, then `generate`."
@@ -149,17 +190,8 @@ class ReportGenerator:
     def from_pretrained(cls, path, device: str = 'cpu') -> 'ReportGenerator':
         "Load from a run folder (its selected checkpoint) or a `save_pretrained` folder; `device`: cpu, cuda, auto."
         ckpt, settings = find_checkpoint(path)
-        missing = [f for f in NEEDED_FILES if not (ckpt / f).exists()]
-        if missing: raise NotARunError(f'{ckpt} lacks {", ".join(missing)}: copy the whole checkpoint folder')
-        try: checked = check_manifest(ckpt, fix='copy the checkpoint folder again from its run folder (or save it again '
-                                            'with ReportGenerator.save_pretrained), or train again')
-        except ChecksumError as e: raise InferenceError(str(e)) from None
-        if checked is None and settings.get('model_sha256') and sha256_file(ckpt / 'model.safetensors') != settings['model_sha256']:
-            raise InferenceError(f'{ckpt}/model.safetensors is not the file this checkpoint was saved with (SHA-256 differs from '
-                                 f'{GENERATION_FILE}): a damaged or incomplete copy, or weights from elsewhere. Copy it again')
-        dev = resolve_device(device)
-        model = UARModel.from_pretrained(ckpt, map_location=str(dev))
-        return cls(model, settings.get('use_mask'), source=str(ckpt))
+        check_checkpoint(ckpt, settings)
+        return cls(load_checkpoint(ckpt, device), settings.get('use_mask'), source=str(ckpt))
 
     def save_pretrained(self, path) -> Path:
         "The model's `save_pretrained` folder plus `generation.json` and the checksums of both (`checksums.json`)."
@@ -274,69 +306,97 @@ def _unique(path, ids):
         seen.add(i)
     if dups: raise InferenceError(f'{path}: {len(dups)} duplicate id(s): {", ".join(map(repr, dups[:10]))}; reports.csv needs one row per id')
 
-
-
-
-def read_studies(path, split: str = 'test', image_root=None) -> list[tuple[str, list[Path]]]:
-    "(id, view paths) of every study in an annotation.json split or a CSV (id + one column per view, frontal first)."
-    path = Path(path)
-    if path.suffix.lower() == '.json':
-        text = _read_text(path, 'input')
-        try: ann = json.loads(text)
-        except json.JSONDecodeError as e: raise InferenceError(f'{path} is not valid JSON: {e.msg} at line {e.lineno}') from None
-        if not isinstance(ann, dict) or split not in ann or not isinstance(ann[split], list):
-            have = ', '.join(map(str, ann)) if isinstance(ann, dict) else type(ann).__name__
-            raise InferenceError(f'{path}: no split {split!r} (an R2Gen annotation has train/val/test lists; found {have}); pick one with --split')
-        root = Path(image_root) if image_root else path.parent / 'images'
-        out = []
-        for k, e in enumerate(ann[split]):
-            if not isinstance(e, dict) or 'id' not in e or not isinstance(e.get('image_path'), list):
-                raise InferenceError(f'{path}: split {split!r} entry {k} needs an id and an image_path list')
-            out.append((str(e['id']), [root / p for p in e['image_path']]))
-    elif path.suffix.lower() == '.csv':
-        if not path.exists(): raise InferenceError(f'input {path} not found')
-        head, table = read_csv_table(path, ('id',), InferenceError, ': the header must be an id column and one column per '
-                                     'view (e.g. id,frontal,lateral)')
-        if len(head) < 2:
-            raise InferenceError(f'{path}: the header must be an id column and one column per view (e.g. id,frontal,lateral), got {head}')
-        base, out = Path(image_root) if image_root else path.parent, []
-        for line, cells in table:
-            if not cells['id'].strip(): raise InferenceError(f'{path}: line {line} has an empty id')
-            out.append((cells['id'].strip(), [base / cells[h].strip() for h in head if h != 'id' and cells[h].strip()]))
-    else:
-        raise InferenceError(f'{path}: --input must be an annotation .json or a .csv (id + one column per view)')
-    if not out: raise InferenceError(f'{path}: no studies to report{f" in split {split!r}" if path.suffix.lower() == ".json" else ""}')
-    _unique(path, [i for i, _ in out])
+# %% ../nbs/14_generate.ipynb #gen00002
+def _annotation_studies(path: Path, split: str, image_root=None) -> list[tuple[str, list[Path]]]:
+    text = _read_text(path, 'input')
+    try: ann = json.loads(text)
+    except json.JSONDecodeError as e: raise InferenceError(f'{path} is not valid JSON: {e.msg} at line {e.lineno}') from None
+    if not isinstance(ann, dict) or split not in ann or not isinstance(ann[split], list):
+        have = ', '.join(map(str, ann)) if isinstance(ann, dict) else type(ann).__name__
+        raise InferenceError(f'{path}: no split {split!r} (an R2Gen annotation has train/val/test lists; found {have}); pick one with --split')
+    root, out = Path(image_root) if image_root else path.parent / 'images', []
+    for k, e in enumerate(ann[split]):
+        if not isinstance(e, dict) or 'id' not in e or not isinstance(e.get('image_path'), list):
+            raise InferenceError(f'{path}: split {split!r} entry {k} needs an id and an image_path list')
+        out.append((str(e['id']), [root / p for p in e['image_path']]))
     return out
 
 
+def _csv_studies(path: Path, views, image_root=None) -> list[tuple[str, list[Path]]]:
+    if not path.exists(): raise InferenceError(f'input {path} not found')
+    want = f'id,{",".join(views)} (by name, any order)'
+    head, table = read_csv_table(path, ('id',), InferenceError, f': the header must be {want}')
+    unknown, missing = [h for h in head if h not in ('id', *views)], [v for v in views if v not in head]
+    if unknown: raise InferenceError(f'{path}: column(s) {", ".join(map(repr, unknown))} are no view of the model: the header must be {want}')
+    if missing: raise InferenceError(f'{path}: no column {missing[0]!r}: the model reads {len(views)} view(s), so the header must be {want}')
+    base, out = Path(image_root) if image_root else path.parent, []
+    for line, cells in table:
+        if not cells['id'].strip(): raise InferenceError(f'{path}: line {line} has an empty id')
+        out.append((cells['id'].strip(), [base / cells[v].strip() for v in views if cells[v].strip()]))
+    return out
+
+# %% ../nbs/14_generate.ipynb #gen00003
+def read_studies(path, split: str | None = None, image_root=None, views=VIEWS[2]) -> list[tuple[str, list[Path]]]:
+    """(id, view paths in the order `views`) of every study in an annotation.json split (default test) or a CSV whose
+    header is id and one column per view, by name (`split` is for an annotation only)."""
+    path, json_in = Path(path), Path(path).suffix.lower() == '.json'
+    if json_in: out = _annotation_studies(path, split or 'test', image_root)
+    elif path.suffix.lower() == '.csv':
+        if split is not None:
+            raise InferenceError(f'--split {split} applies to an annotation.json --input, and {path} is a CSV (every row is '
+                                 f'reported): drop --split, or keep only the rows you want in the CSV')
+        out = _csv_studies(path, tuple(views), image_root)
+    else: raise InferenceError(f'{path}: --input must be an annotation .json or a .csv (id + one column per view)')
+    if not out: raise InferenceError(f'{path}: no studies to report' + (f' in split {split or "test"!r}' if json_in else ''))
+    _unique(path, [i for i, _ in out])
+    return out
+
+# %% ../nbs/14_generate.ipynb #gen00006
 def write_reports(reports: dict, out) -> Path:
-    "`id,report` CSV (quoted as needed: `uar score` reads it back exactly), written atomically."
+    "`id,report` CSV (quoted as needed, formula-like ids escaped: `uar score` reads it back exactly), written atomically."
     with atomic_open(out, 'w', newline='', encoding='utf-8') as f:
-        w = csv.writer(f); w.writerow(['id', 'report']); w.writerows(reports.items())
+        w = csv.writer(f); w.writerow(['id', 'report']); w.writerows((escape_cell(i), r) for i, r in reports.items())
     return Path(out)
 
+# %% ../nbs/14_generate.ipynb #gen00009
+def _no_silent_empty(gen, views, reports: list[str], ids, beam_size: int | None = None) -> list[str]:
+    "`reports` of `views` with each empty one decoded again greedily; any still empty is named in a `ReportWarning`."
+    empty = [k for k, r in enumerate(reports) if not r.strip()]
+    if empty and (beam_size or gen.cfg.decode.beam_size) > 1:
+        for k, r in zip(empty, gen.generate_views(np.asarray(views)[empty], 1)): reports[k] = r
+    still = [ids[k] for k in empty if not reports[k].strip()]
+    if still:
+        warnings.warn(f'{len(still)} empty report(s), for {", ".join(map(repr, still[:10]))}: the model ended them at once, '
+                      f'greedy decoding too (an undertrained model?); they are written empty', ReportWarning, stacklevel=2)
+    return reports
 
+# %% ../nbs/14_generate.ipynb #gen00011
 def _safe_name(s: str) -> str:
     "A file name for a study id: kept as it is when safe, else made safe with a short hash of the id, so two ids never share one."
     safe = re.sub(r'[^A-Za-z0-9._-]+', '_', s)[:120]
     if safe == s and safe not in ('', '.', '..'): return safe
-    import hashlib
+    import hashlib                                                                     # (only here)
     return f"{safe.strip('.') or 'study'}-{hashlib.sha1(s.encode()).hexdigest()[:8]}"   # 'a b', 'a/b', 'a_b': three names
 
-
+# %% ../nbs/14_generate.ipynb #gen00012
 def generate_file(gen: ReportGenerator, studies, out, beam_size: int | None = None, batch_size: int | None = None,
-                  figures=None, words=None, progress: bool = True) -> dict:
-    "Reports of `studies` ((id, views) pairs) into the CSV `out`; with `figures`, one attention PNG per study there."
+                  figures=None, words=None, progress: bool = True, overwrite: bool = False) -> dict:
+    """Reports of `studies` ((id, views) pairs) into the CSV `out`; with `figures`, one attention PNG per study there.
+    An existing figure is replaced only with `overwrite` (checked for every study before any is decoded)."""
     import matplotlib.pyplot as plt
     from tqdm.auto import tqdm
     bs, t0, reports = batch_size or gen.cfg.decode.batch_size, time.perf_counter(), {}
+    if figures:
+        if Path(figures).exists() and not Path(figures).is_dir():
+            raise InferenceError(f'--figures {figures} is a file: give a folder for the figures (created if needed)')
+        for i, _ in studies: check_output(Path(figures) / f'{_safe_name(i)}.png', overwrite=overwrite, flag='--figures')
     n_fig = 0
     with tqdm(total=len(studies), desc='generate', unit='study', disable=not progress) as bar:
         for s in range(0, len(studies), bs):
             chunk = studies[s:s + bs]
             views = np.stack([gen.prepare(v, f'study {i!r}') for i, v in chunk])
-            for (i, _), r, vw in zip(chunk, gen.generate_views(views, beam_size), views):
+            written = _no_silent_empty(gen, views, gen.generate_views(views, beam_size), [i for i, _ in chunk], beam_size)
+            for (i, _), r, vw in zip(chunk, written, views):
                 reports[i] = r
                 if figures:
                     plt.close(attention_figure(gen, vw, r, words, title=i, save=Path(figures) / f'{_safe_name(i)}.png')); n_fig += 1
@@ -347,21 +407,27 @@ def generate_file(gen: ReportGenerator, studies, out, beam_size: int | None = No
             'seconds': round(secs, 2), 'reports_per_s': round(len(reports) / secs, 2), 'beam_size': beam_size or gen.cfg.decode.beam_size,
             'device': str(gen.device), 'model': gen.source}
 
-
-def generate_command(run, images=None, input=None, split: str = 'test', out='reports.csv', figures=None, beam_size=None,
-                     device: str = 'auto', batch_size=None, words=None, image_root=None, quiet: bool = False) -> dict:
-    "What `uar generate` does: one study from `images` (returns its report) or every study of `input` into `out`."
+# %% ../nbs/14_generate.ipynb #gen00014
+def generate_command(run, images=None, input=None, split: str | None = None, out='reports.csv', figures=None, beam_size=None,
+                     device: str = 'auto', batch_size=None, words=None, image_root=None, quiet: bool = False,
+                     overwrite: bool = False) -> dict:
+    """What `uar generate` does: one study from `images` (returns its report) or every study of `input` into `out`.
+    `out` (and each figure) replaces an existing file only with `overwrite`, and never the input."""
     if (images is None) == (input is None): raise InferenceError('give either --images (one study) or --input (many), not both or neither')
     for name, v in (('--beam', beam_size), ('--batch-size', batch_size)):
         if v is not None and v < 1: raise InferenceError(f'{name} must be at least 1, got {v}')
+    if words and not figures: raise InferenceError('--words picks the words drawn in --figures: give --figures DIR too, or drop --words')
+    if images is not None and split is not None: raise InferenceError('--split applies to an annotation.json --input, not to --images: drop it')
+    if input is not None: check_output(out, inputs=[input], overwrite=overwrite)
     gen = ReportGenerator.from_pretrained(run, device)
     if images is not None:
         views = gen.prepare(list(images), 'the --images')
-        report = gen.generate_views(views[None], beam_size)[0]
+        report = _no_silent_empty(gen, views[None], gen.generate_views(views[None], beam_size), ['the --images study'], beam_size)[0]
         res = {'report': report}
         if figures:
-            save = Path(figures) / f'{_safe_name(Path(images[0]).stem)}.png'
+            save = check_output(Path(figures) / f'{_safe_name(Path(images[0]).stem)}.png', overwrite=overwrite, flag='--figures')
             import matplotlib.pyplot as plt
             plt.close(attention_figure(gen, views, report, words, title=Path(images[0]).name, save=save)); res['figure'] = str(save)
         return res
-    return generate_file(gen, read_studies(input, split, image_root), out, beam_size, batch_size, figures, words, progress=not quiet)
+    return generate_file(gen, read_studies(input, split, image_root, gen.views), out, beam_size, batch_size, figures, words,
+                         progress=not quiet, overwrite=overwrite)

@@ -13,18 +13,17 @@ from collections import Counter, namedtuple
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from .files import atomic_open
+from .files import atomic_open, check_output, escape_cell, is_missing, looks_swapped, read_csv_table, MISSING_MARKERS
 
 # %% auto #0
 __all__ = ['OBSERVATIONS', 'COMMON5', 'POSITIVE', 'NEGATIVE', 'UNCERTAIN', 'BLANK', 'PATHOLOGIES', 'TERMINATORS', 'PRE_NEGATION',
            'POST_NEGATION', 'SHORT_NEGATION', 'PRE_UNCERTAINTY', 'POST_UNCERTAINTY', 'ALTERNATIVES', 'PSEUDO_TRIGGERS',
            'PARTIAL_NEGATION', 'DOUBLE_NEGATION', 'FINDINGS', 'SURE_WHEN_SEEN', 'HINTS', 'NEGATED_ONLY', 'STATED_ONLY',
            'LOOKALIKES', 'OTHER_FINDINGS', 'ANATOMY', 'LARGE', 'BORDERLINE', 'NORMAL', 'STABLE', 'BARE_MENTION',
-           'Mention', 'OTHER', 'ReportRow', 'MISSING_MARKERS', 'IU_DIR', 'DEVELOPMENT', 'LOOKALIKES_NOTE', 'sentences',
-           'clauses', 'context', 'size_status', 'LabelerError', 'mentions', 'label_report', 'label_reports',
-           'LabelerWarning', 'is_missing', 'read_csv_table', 'read_reports', 'write_labels', 'read_labels',
-           'label_file', 'agreement', 'iu_agreement', 'agreement_table', 'agreement_figure', 'labelling_speed',
-           'write_iu_agreement']
+           'Mention', 'OTHER', 'ReportRow', 'IU_DIR', 'DEVELOPMENT', 'LOOKALIKES_NOTE', 'sentences', 'clauses',
+           'context', 'size_status', 'LabelerError', 'mentions', 'label_report', 'label_reports', 'LabelerWarning',
+           'read_reports', 'write_labels', 'read_labels', 'looks_english', 'label_file', 'agreement', 'iu_agreement',
+           'agreement_table', 'agreement_figure', 'labelling_speed', 'write_iu_agreement']
 
 # %% ../nbs/08a_labeler.ipynb #c4b1cb0c
 OBSERVATIONS = ['Enlarged Cardiomediastinum', 'Cardiomegaly', 'Lung Opacity', 'Lung Lesion', 'Edema', 'Consolidation',
@@ -275,11 +274,13 @@ def _ids_msg(ids: list, k: int = 10) -> str:
     return ', '.join(map(repr, ids[:k])) + (f', ... ({len(ids) - k} more)' if len(ids) > k else '')
 
 def _is_text(v) -> bool:
-    "Report text: a str that is empty or has a letter ('0', '3.5' or '[]' in a report column are not text)."
-    return isinstance(v, str) and (not v.strip() or re.search(r'[A-Za-z]', v) is not None)
+    """Report text: a str that is not a number or a bracketed list ('0', '3.5' or '[]' in a report column are the wrong
+    column). Punctuation-only ('.', what an undertrained model writes) is text, as `uar score` reads it."""
+    return isinstance(v, str) and not re.fullmatch(r'[-+]?(\d+\.?\d*|\.\d+)|\[.*\]|\{.*\}', v.strip(), re.S)
 
+# %% ../nbs/08a_labeler.ipynb #lab00003
 def _read_annotation(path: Path, split: str | None) -> list[ReportRow]:
-    try: ann = json.loads(path.read_text(encoding='utf-8'))
+    try: ann = json.loads(path.read_text(encoding='utf-8-sig'))
     except json.JSONDecodeError as e: raise LabelerError(f'{path} is not valid JSON ({e}); pass an R2Gen annotation.json or a CSV') from e
     if not isinstance(ann, dict) or not all(isinstance(v, list) for v in ann.values()):
         raise LabelerError(f'{path} must hold {{"train": [...], "val": [...], "test": [...]}} (an R2Gen annotation.json)')
@@ -299,60 +300,7 @@ def _read_annotation(path: Path, split: str | None) -> list[ReportRow]:
             rows.append(ReportRow(str(eid), sp, e['report']))
     return rows
 
-MISSING_MARKERS = ('nan', 'none', 'null', 'n/a', 'na')   # what pandas, R and spreadsheets write for a missing cell
-
-
-def is_missing(cell) -> bool:
-    "An empty cell, whitespace, or a missing-value marker written as text ('nan', 'None', 'NULL', 'N/A'): not a report."
-    return not isinstance(cell, str) or cell.strip().lower() in ('',) + MISSING_MARKERS
-
-
-def _row_lines(cell: str, n_fields: int) -> list[str]:
-    """The inner lines of a multi-line cell that read as a row of their own - n_fields fields, the first a word without
-    spaces, like an id - a stray quote's victims. A report's own line ('Impression: normal, no change') does not."""
-    if '\n' not in cell or n_fields < 2: return []
-    rowlike = lambda f: len(f) == n_fields and f[0].strip() and not re.search(r'\s', f[0].strip())
-    return [l for l in cell.splitlines()[1:] if rowlike(next(csv.reader([l]), []))]
-
-
-def _swallowed_lines(row: list[str], n_fields: int) -> list[str]: return [l for c in row for l in _row_lines(c, n_fields)]
-
-
-def read_csv_table(path: str | Path, required=(), error=ValueError, hint: str = '') -> tuple[list[str], list[tuple[int, dict]]]:
-    """The header and rows of a UTF-8 CSV, each row as (line number, {column: cell}); blank lines are skipped. What users
-    get wrong is an `error` naming the file and the fix: an empty file, text that is not UTF-8 (a byte-order mark, as
-    Excel's "CSV UTF-8" writes it, is fine), a `required` column that is missing (`hint` says how to name another), a
-    row with more or fewer fields than the header (an unquoted comma). `uar label`, `uar score` and `uar generate`
-    read their CSVs with it."""
-    import io
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f'{path} does not exist')
-    if path.is_dir(): raise error(f'{path} is a folder, not a CSV file')
-    raw = path.read_bytes()
-    if not raw.strip(): raise error(f'{path} is empty ({len(raw)} bytes): expected a CSV with a header line')
-    try: text = raw.decode('utf-8-sig')
-    except UnicodeDecodeError as e:
-        raise error(f'{path} is not UTF-8 text ({e.reason} at byte {e.start}): save it as UTF-8 (CSV UTF-8)') from None
-    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))   # a long report is one field, not an error
-    reader = csv.reader(io.StringIO(text, newline=''))
-    header = [h.strip() for h in next(reader)]
-    missing = [c for c in required if c not in header]
-    if missing: raise error(f'{path}: no column {", ".join(map(repr, missing))} (columns: {header}){hint}')
-    rows, last = [], reader.line_num
-    for r in reader:
-        first, last = last + 1, reader.line_num
-        if not any(c.strip() for c in r): continue
-        if len(r) != len(header):
-            raise error(f'{path}: line {reader.line_num} has {len(r)} fields, the header {len(header)}: a cell with a comma '
-                        f'must be quoted ("a, b"), as csv writers do')
-        swallowed = _swallowed_lines(r, len(header))
-        if swallowed:
-            raise error(f'{path}: lines {first}-{last} were read as one row: a quote (") opens a cell that runs over '
-                        f'{len(swallowed)} line(s) that look like rows of their own ({swallowed[0]!r:.60}). '
-                        f'Double a quote inside a cell ("") or quote the whole cell, as csv writers do')
-        rows.append((reader.line_num, dict(zip(header, r))))
-    return header, rows
-
+# %% ../nbs/08a_labeler.ipynb #lab00006
 def _read_csv(path: Path, split: str | None, id_col: str, report_col: str) -> list[ReportRow]:
     cols, table = read_csv_table(path, (id_col, report_col), LabelerError,
                                  '; name the columns with id_col=/report_col= (CLI: --id-col/--report-col)')
@@ -367,6 +315,9 @@ def _read_csv(path: Path, split: str | None, id_col: str, report_col: str) -> li
                                f'check that {report_col!r} is the report column (CLI: --report-col)')
         text = '' if is_missing(r[report_col]) else r[report_col]   # 'nan' / 'None' from a dataframe: no report, not one
         if split is None or r.get('split') == split: rows.append(ReportRow(eid, r.get('split'), text))
+    if looks_swapped([r.id for r in rows], [r.text for r in rows]):
+        raise LabelerError(f'{path}: the id column {id_col!r} holds sentences and the report column {report_col!r} single words '
+                           f'(e.g. id {rows[0].id!r:.40}): the columns look swapped; check --id-col and --report-col')
     return rows
 
 def read_reports(path: str | Path, split: str | None = None, id_col: str = 'id', report_col: str = 'report') -> list[ReportRow]:
@@ -379,16 +330,18 @@ def read_reports(path: str | Path, split: str | None = None, id_col: str = 'id',
     if dups: raise LabelerError(f'{path}: {len(dups)} duplicate id(s): {_ids_msg(dups)}; ids must be unique (one row per study)')
     return rows
 
+# %% ../nbs/08a_labeler.ipynb #lab00009
 def _cell(v) -> str: return '' if v is None else f'{float(v):.1f}'
 
 def write_labels(rows: list[ReportRow], labels: list[dict], path: str | Path) -> Path:
-    "CheXbert-layout CSV: id, split, then the 14 observations as 1.0 / 0.0 / -1.0 / blank."
+    "CheXbert-layout CSV: id (formula-like ids escaped, `files.escape_cell`), split, then the 14 observations as 1.0 / 0.0 / -1.0 / blank."
     with atomic_open(path, 'w', newline='', encoding='utf-8') as f:   # whole or not at all: a killed run leaves no partial CSV
         w = csv.writer(f)
         w.writerow(['id', 'split'] + OBSERVATIONS)
-        for r, lab in zip(rows, labels): w.writerow([r.id, r.split or ''] + [_cell(lab[o]) for o in OBSERVATIONS])
+        for r, lab in zip(rows, labels): w.writerow([escape_cell(r.id), r.split or ''] + [_cell(lab[o]) for o in OBSERVATIONS])
     return Path(path)
 
+# %% ../nbs/08a_labeler.ipynb #lab00010
 _VALUES = {'': BLANK, '1.0': 1, '1': 1, '0.0': 0, '0': 0, '-1.0': -1, '-1': -1}
 
 def read_labels(path: str | Path, id_col: str = 'id') -> dict[str, dict]:
@@ -402,12 +355,36 @@ def read_labels(path: str | Path, id_col: str = 'id') -> dict[str, dict]:
         out[r[id_col]] = {o: _VALUES[r[o].strip()] for o in OBSERVATIONS}
     return out
 
+# %% ../nbs/08a_labeler.ipynb #eng00002
+_ENGLISH = frozenset('the a an is are was were be been of and or no not without with in on at to there this that these has '
+                     'have any seen size normal clear'.split())
+_FOREIGN = frozenset('kein keine keinen keiner nicht ohne und der die das ist mit ein eine pas de du des le la les et sans '
+                     'est aucun aucune une un sin el los las y es con sem não nao com nessun nessuna senza il della di è '
+                     'geen niet het een en van zonder'.split())
+
+
+def looks_english(text: str) -> bool:
+    """Whether a report reads as English to the rules: not more foreign than English function words, and at most a
+    third of its words with non-ASCII letters. Empty or punctuation-only text is not a language question (True)."""
+    words = re.findall(r'[^\W\d_]+', text.lower())
+    if not words: return True
+    en, foreign = sum(w in _ENGLISH for w in words), sum(w in _FOREIGN for w in words)
+    return foreign <= en and sum(not w.isascii() for w in words) <= len(words) / 3
+
+# %% ../nbs/08a_labeler.ipynb #lab00013
 def label_file(input: str | Path, out: str | Path, split: str | None = None, id_col: str = 'id', report_col: str = 'report',
-               progress: bool = True, lookalikes: bool = True) -> dict:
-    """`uar label`: read reports, label them, write the CSV; returns a summary (counts of 1 and -1 per observation).
-    `lookalikes=False`: CheXpert's device look-alikes are not counted (`label_report`)."""
+               progress: bool = True, lookalikes: bool = True, overwrite: bool = False) -> dict:
+    """`uar label`: read English reports, label them, write the CSV; returns a summary (counts of 1 and -1 per observation).
+    `lookalikes=False`: CheXpert's device look-alikes are not counted (`label_report`). A report that does not look
+    English is labelled blank, with a warning. `out` replaces an existing file only with `overwrite`, never `input`."""
+    check_output(out, inputs=[input], overwrite=overwrite, example='labels.csv')
     rows = read_reports(input, split, id_col, report_col)
-    empty = [r.id for r in rows if not r.text.strip()]
+    foreign = [r.id for r in rows if not looks_english(r.text)]
+    if foreign:
+        warnings.warn(f'{input}: {len(foreign)} report(s) do not look English, which is all the rule labeler reads; labelled '
+                      f'blank everywhere (not as findings): {_ids_msg(foreign)}', LabelerWarning, stacklevel=2)
+        rows = [r._replace(text='') if r.id in set(foreign) else r for r in rows]
+    empty = [r.id for r in rows if not r.text.strip() and r.id not in foreign]
     if empty:
         warnings.warn(f'{input}: {len(empty)} empty report(s) (blank, or a missing-value marker such as nan / None), '
                       f'labelled blank everywhere: {_ids_msg(empty)}', LabelerWarning, stacklevel=2)
@@ -416,7 +393,7 @@ def label_file(input: str | Path, out: str | Path, split: str | None = None, id_
     secs = time.perf_counter() - t0
     write_labels(rows, labels, out)
     count = lambda v: {o: sum(l[o] == v for l in labels) for o in OBSERVATIONS}
-    return {'input': str(input), 'split': split, 'out': str(out), 'n': len(rows), 'empty': len(empty), 'lookalikes': lookalikes,
+    return {'input': str(input), 'split': split, 'out': str(out), 'n': len(rows), 'empty': len(empty), 'not_english': len(foreign), 'lookalikes': lookalikes,
             'positive': count(POSITIVE), 'uncertain': count(UNCERTAIN), 'seconds': round(secs, 3)}
 
 # %% ../nbs/08a_labeler.ipynb #1ef23b6e

@@ -15,7 +15,8 @@ from typing import Callable, Iterable, Mapping
 import numpy as np
 
 from .data import DATASETS, Tokenizer, load_annotation
-from .labeler import COMMON5, OBSERVATIONS, is_missing, label_reports, read_csv_table
+from .labeler import COMMON5, OBSERVATIONS, label_reports
+from .files import is_missing, looks_swapped, read_csv_table
 
 # %% auto #0
 __all__ = ['METRIC_KEYS', 'JRE_HINT', 'PROTOCOLS', 'CHEXBERT_LABELS', 'CHEXBERT_HOWTO', 'CE_UNCERTAIN', 'CE_LABELERS',
@@ -147,7 +148,7 @@ def dataset_defaults(dataset: str) -> tuple[int, int]:
 
 
 def read_predictions(path: str | Path, id_col: str = 'id', report_col: str = 'report') -> dict[str, str]:
-    "Read id -> report from a CSV (08a_labeler `read_csv_table`); duplicate ids and empty reports are errors naming the file and the ids."
+    "Read id -> report from a CSV (00a_files `read_csv_table`); duplicate ids, empty reports and swapped columns are errors naming the file."
     _, table = read_csv_table(path, (id_col, report_col), PredictionsError,
                               '; name them with id_col=/report_col= (CLI: --id-col/--report-col)')
     rows = [(r[id_col].strip(), r[report_col]) for _, r in table]
@@ -156,6 +157,9 @@ def read_predictions(path: str | Path, id_col: str = 'id', report_col: str = 're
         if i in seen and i not in dups: dups.append(i)
         seen.add(i)
     if dups: raise PredictionsError(f'{path}: {len(dups)} duplicate id(s) in column {id_col!r}: {_ids_msg(dups)}')
+    if looks_swapped([i for i, _ in rows], [r for _, r in rows]):
+        raise PredictionsError(f'{path}: the id column {id_col!r} holds sentences and the report column {report_col!r} single words '
+                               f'(e.g. id {rows[0][0]!r:.40}): the columns look swapped; check --id-col and --report-col')
     empty = [i for i, r in rows if is_missing(r)]
     if empty: raise PredictionsError(f'{path}: {len(empty)} empty prediction(s) in column {report_col!r} (blank, or a missing-value '
                                      f'marker such as nan / None) for id(s) {_ids_msg(empty)}: every id needs a generated report')

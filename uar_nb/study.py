@@ -77,10 +77,12 @@ def _as_overrides(x, where: str) -> dict:
     raise StudyError(f'{where}: overrides must be a mapping (train.epochs: 3) or a list of "key=value", got {x!r}')
 
 
-def epoch_overrides(epochs: int) -> dict:
+def epoch_overrides(epochs: int, two_stage: bool = True) -> dict:
     "N epochs in all: single-stage variants train N; two-stage ones 2/3 in stage 1 and the rest in stage 2 (as the presets)."
     if not epochs: return {}
-    if epochs < 2: raise ConfigError(f'epochs={epochs}: need at least 2 (one per stage of the two-stage variants)')
+    if epochs == 1 and not two_stage: return {'train.epochs': 1}
+    if epochs < 2: raise ConfigError(f'epochs={epochs}: a two-stage variant needs at least 2 (one per stage); use epochs: 2 or more, '
+                                     f'or single-stage variants only (BASE, a-f)')
     s1 = max(1, round(2 * epochs / 3))
     return {'train.epochs': int(epochs), 'train.stage1_epochs': int(s1), 'train.stage2_epochs': int(epochs - s1)}
 
@@ -93,7 +95,7 @@ def run_config(preset: str, variant: str, seed: int, dataset: str = '', data_dir
     if data_dir: over['data.data_dir'] = str(Path(data_dir).expanduser())   # as given: relative to where the study runs
     if device: over['train.device'] = device
     over['train.seed'] = int(seed)
-    over.update(epoch_overrides(epochs))
+    over.update(epoch_overrides(epochs, get_config(preset, variant).train.two_stage))
     over.update(_as_overrides(overrides, 'run_config'))
     return get_config(preset, variant, over)
 

@@ -569,11 +569,14 @@ def anatomy_steps(seed: int = 0, index: int = 0, view: str = 'frontal') -> list[
 
 # %% ../nbs/02_toydata.ipynb #c1427c51
 def check_out_dir(out: Path) -> None:
-    "A folder to write a dataset into: new, or empty of dataset files. Writing over one would leave its other studies behind."
+    "A folder to write a dataset into: new or empty. Writing over a dataset would leave its other studies behind, over other files replace them."
     if out.exists() and not out.is_dir(): raise FileExistsError(f'--out {out} is a file: give a folder for the dataset')
     old = [n for n in ('annotation.json', 'dataset.json', 'labels.json', 'images', 'masks') if (out / n).exists()]
     if old: raise FileExistsError(f'{out} already holds a dataset ({", ".join(old)}): writing into it would mix its old studies '
                                   f'with the new ones. Choose a new --out folder, or delete {out} first')
+    other = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
+    if other: raise FileExistsError(f'--out {out} is not empty ({", ".join(other[:5])}{", ..." if len(other) > 5 else ""}): a dataset '
+                                    f'folder holds only what uar toy writes (its README.md would replace yours). Choose a new or empty --out folder')
 
 # %% ../nbs/02_toydata.ipynb #bb3207de
 def _save_png(img: np.ndarray, path: Path):

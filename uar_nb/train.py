@@ -48,6 +48,8 @@ def resolve_device(name: str = 'auto') -> torch.device:
     dev = torch.device(name)
     if dev.type == 'cuda' and not torch.cuda.is_available():
         raise RuntimeError(f'train.device={name!r} but no CUDA GPU is visible; use train.device=cpu (or auto)')
+    if dev.type == 'mps' and not (hasattr(torch.backends, 'mps') and torch.backends.mps.is_available()):
+        raise RuntimeError(f'device {name!r}: MPS (the Apple-silicon GPU) is not available on this machine; use cpu (or auto)')
     return dev
 
 
@@ -780,10 +782,9 @@ def make_self_contained(run_dir) -> Path:
 
 
 def write_checkpoint_manifest(ckpt) -> Path:
-    """`files.write_manifest` over every file a checkpoint folder loads - config, tokenizer, weights, image tokenizer,
-    generation settings - so that `uar generate` names any of them that was changed after saving."""
+    """`files.write_manifest` over every file of a checkpoint folder - config, tokenizer, weights, image tokenizer,
+    backbone config, generation settings - so that `uar generate` names any of them that was changed after saving."""
     ckpt = Path(ckpt)
-    files = [f for f in (*NEEDED_FILES, GENERATION_FILE) if (ckpt / f).is_file()]
-    files += [p.relative_to(ckpt).as_posix() for p in sorted((ckpt / 'image_tokenizer').rglob('*')) if p.is_file()]
+    files = [p.relative_to(ckpt).as_posix() for p in sorted(ckpt.rglob('*')) if p.is_file() and p.name != 'checksums.json']
     return write_manifest(ckpt, files)
 
