@@ -113,3 +113,29 @@ def test_no_module_repeats_an_option_list():
     copies = [(p.stem, t) for p in sorted(LIB.glob('*.py')) if p.stem not in ('config', '_modidx')
               for t in _string_tuples(p.stem) if t in lists and (p.stem, t) not in known]
     assert copies == [], f'option lists written again outside uar_nb/config.py: {copies}'
+
+
+# --- UARModel readable in one place --------------------------------------------------------------------------------
+
+UAR_METHODS = {'_as_batch', '_encode', '_visual_input', 'align', 'attention_map', 'cross_attentions', 'decode_features',
+               'decode_step', 'encode', 'forward', 'from_pretrained', 'generate', 'generate_ids', 'global_features',
+               'mask_bias', 'n_params', 'new_cache', 'param_groups', 'project_memory', 'save_pretrained', 'text_features',
+               'visual_features', 'visual_grid'}
+
+
+def test_uarmodel_methods_live_in_class_bodies():
+    "Every method of UARModel is written in a class body of uar_nb/model.py (its steps' mixins): none is patched on."
+    import inspect
+    from uar_nb import model
+    tree = ast.parse((LIB / 'model.py').read_text())
+    in_bodies = {f.name for c in tree.body if isinstance(c, ast.ClassDef) for f in c.body if isinstance(f, ast.FunctionDef)}
+    top_level = {f.name for f in tree.body if isinstance(f, ast.FunctionDef)}
+    assert UAR_METHODS <= in_bodies and not UAR_METHODS & top_level, UAR_METHODS - in_bodies
+    assert 'patch' not in {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
+    own = {n for n in dir(model.UARModel) if not hasattr(torch.nn.Module, n)} | {'forward'}
+    assert own == UAR_METHODS, own ^ UAR_METHODS   # the public API of before
+    for name in UAR_METHODS:
+        owner = next(c for c in model.UARModel.__mro__ if name in c.__dict__)
+        assert owner.__module__ == 'uar_nb.model' and owner is not torch.nn.Module, (name, owner)
+    assert isinstance(inspect.getattr_static(model.UARModel, 'from_pretrained'), classmethod)
+    assert isinstance(inspect.getattr_static(model.UARModel, 'visual_grid'), property)
