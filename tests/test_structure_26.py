@@ -139,3 +139,34 @@ def test_uarmodel_methods_live_in_class_bodies():
         assert owner.__module__ == 'uar_nb.model' and owner is not torch.nn.Module, (name, owner)
     assert isinstance(inspect.getattr_static(model.UARModel, 'from_pretrained'), classmethod)
     assert isinstance(inspect.getattr_static(model.UARModel, 'visual_grid'), property)
+
+
+# --- the image tokenizer kind: one table in lsu ---------------------------------------------------------------------
+
+def test_tokenizer_kinds_are_one_table():
+    "lsu.IMAGE_TOKENIZER_KINDS covers config's kinds; the model's grid before fitting is the fitted tokenizer's grid."
+    import numpy as np
+    from uar_nb.config import IMAGE_TOKENIZERS, get_config
+    from uar_nb.lsu import IMAGE_TOKENIZER_KINDS, make_image_tokenizer, fit_settings_name
+    from uar_nb.model import visual_token_shape
+    assert tuple(IMAGE_TOKENIZER_KINDS) == IMAGE_TOKENIZERS
+    images = np.random.default_rng(0).integers(0, 256, (6, 2, 32, 32), dtype=np.uint8)
+    for kind, extra in [('kmeans', {'lsu.kmeans_codes': 8, 'lsu.kmeans_max_patches': 500}),
+                        ('vq', {'lsu.vq_codes': 8, 'lsu.vq_dim': 4, 'lsu.vq_channels': 8, 'lsu.vq_steps': 2, 'lsu.patch_size': 8})]:
+        cfg = get_config('toy', overrides={'lsu.image_tokenizer': kind, 'data.image_size': 32, **extra})
+        tok = make_image_tokenizer(cfg, images)
+        assert tok.kind == kind and visual_token_shape(cfg) == (tok.n_codes, tok.tokens_per_image(32))
+        assert fit_settings_name(cfg).startswith(kind + '_')
+
+
+def test_only_lsu_dispatches_on_the_tokenizer_kind():
+    "No module but lsu compares `lsu.image_tokenizer` with a kind's name (bench's speed table builds its own on purpose)."
+    found = []
+    for p in sorted(LIB.glob('*.py')):
+        if p.stem in ('lsu', '_modidx'): continue
+        for n in ast.walk(ast.parse(p.read_text())):
+            if (isinstance(n, ast.Compare) and isinstance(n.left, ast.Attribute) and n.left.attr == 'image_tokenizer'
+                    and any(isinstance(c, (ast.Constant, ast.Tuple, ast.List)) and not (isinstance(c, ast.Constant) and c.value is None)
+                            for c in n.comparators)):
+                found.append(f'{p.stem}:{n.lineno}')
+    assert found == [], found

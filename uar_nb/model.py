@@ -13,7 +13,8 @@ from torch import Tensor
 from .config import Config, VISUAL_ENCODERS
 from .attention import attention
 from .data import Tokenizer
-from .lsu import ImageTokenizer, VisualTokenEmbedding, TextEmbedding, load_image_tokenizer, as_image_batch
+from .lsu import (ImageTokenizer, VisualTokenEmbedding, TextEmbedding, load_image_tokenizer, as_image_batch,
+                        tokenizer_kind)
 from .cra import CRA, masked_mean, triplet_loss
 from .tir import TIRMask, MaskedCrossAttention
 from .decode import greedy_decode, beam_search
@@ -148,11 +149,7 @@ def visual_token_shape(cfg: Config, image_tokenizer: ImageTokenizer | None = Non
     "(codes, tokens per view) of the LSU path, from the image tokenizer or else from cfg.lsu."
     S = cfg.data.image_size
     if image_tokenizer is not None: return image_tokenizer.n_codes, image_tokenizer.tokens_per_image(S)
-    if cfg.lsu.image_tokenizer == 'kmeans':
-        return cfg.lsu.kmeans_codes * max(1, cfg.lsu.kmeans_gain_levels), (S // cfg.lsu.kmeans_pool // cfg.lsu.patch_size) ** 2
-    if cfg.lsu.image_tokenizer == 'dvae': return 8192, (S // 8) ** 2     # DALL-E dVAE: 8192 codes, M = 8
-    if cfg.lsu.image_tokenizer == 'vq': return cfg.lsu.vq_codes, (S // cfg.lsu.patch_size) ** 2
-    raise ValueError(f'unknown lsu.image_tokenizer {cfg.lsu.image_tokenizer!r}: use dvae, kmeans or vq')
+    return tokenizer_kind(cfg).shape(cfg.lsu, S)       # what the kind gives before it is fitted (03_lsu)
 
 
 def load_weights_file(file, map_location='cpu') -> dict:
