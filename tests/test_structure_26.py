@@ -170,3 +170,39 @@ def test_only_lsu_dispatches_on_the_tokenizer_kind():
                             for c in n.comparators)):
                 found.append(f'{p.stem}:{n.lineno}')
     assert found == [], found
+
+
+# --- long units: score_predictions' settings as one dataclass ------------------------------------------------------
+
+def test_score_predictions_takes_one_options_object(tmp_path):
+    "ScoreOptions or its fields by keyword (the old call) give the same scores; a misspelt setting names the valid ones."
+    import csv, json, pytest
+    from uar_nb.metrics import ScoreOptions, score_predictions
+    e = lambda i, r, s: dict(id=i, report=r, image_path=[f'{i}/0.png', f'{i}/1.png'], split=s)
+    ann = {'train': [e('t1', 'The heart is normal. No effusion.', 'train'), e('t2', 'The lungs are clear.', 'train')],
+           'val': [e('v1', 'The lungs are clear.', 'val')],
+           'test': [e('a', 'The heart is normal.', 'test'), e('b', 'The lungs are clear.', 'test')]}
+    (tmp_path / 'annotation.json').write_text(json.dumps(ann))
+    with open(tmp_path / 'p.csv', 'w', newline='') as f:
+        csv.writer(f).writerows([('study', 'text'), ('a', 'The heart is normal.'), ('b', 'The lungs are clear. No effusion.')])
+    args = (tmp_path / 'annotation.json', tmp_path / 'p.csv')
+    old = score_predictions(*args, split='test', id_col='study', report_col='text', threshold=1, meteor=False)
+    new = score_predictions(*args, ScoreOptions(id_col='study', report_col='text', threshold=1, meteor=False))
+    assert old == new and old['n'] == 2
+    assert score_predictions(*args, ScoreOptions(id_col='study', report_col='text'), threshold=1, meteor=False) == old
+    with pytest.raises(TypeError, match='unknown setting\\(s\\) metor; valid: split'): score_predictions(*args, metor=False)
+    with pytest.raises(TypeError, match='options must be a ScoreOptions'): score_predictions(*args, 'test')
+
+
+def test_toy_images_unchanged_by_the_split_of_render_frontal():
+    """render_frontal in named steps (heart, lung findings, bones) draws the same films: the images and masks of 40
+    studies (every finding present) hash as they did before the split (commit 251e50e)."""
+    import hashlib
+    from uar_nb.toydata import make_study
+    h, seen = hashlib.sha256(), set()
+    for i in range(40):
+        s = make_study(0, i)
+        h.update(s.images.tobytes())
+        for f, m in sorted(s.masks.items()): h.update(f.encode()); h.update(m.tobytes()); seen.add(f)
+    assert len(seen) == 6
+    assert h.hexdigest() == '016028713d493e57593a8aa9ea94dc5b31ef8ce0377f919b4ca1eca5070446ff'
