@@ -113,3 +113,96 @@ def test_no_module_repeats_an_option_list():
     copies = [(p.stem, t) for p in sorted(LIB.glob('*.py')) if p.stem not in ('config', '_modidx')
               for t in _string_tuples(p.stem) if t in lists and (p.stem, t) not in known]
     assert copies == [], f'option lists written again outside uar_nb/config.py: {copies}'
+
+
+# --- UARModel readable in one place --------------------------------------------------------------------------------
+
+UAR_METHODS = {'_as_batch', '_encode', '_visual_input', 'align', 'attention_map', 'cross_attentions', 'decode_features',
+               'decode_step', 'encode', 'forward', 'from_pretrained', 'generate', 'generate_ids', 'global_features',
+               'mask_bias', 'n_params', 'new_cache', 'param_groups', 'project_memory', 'save_pretrained', 'text_features',
+               'visual_features', 'visual_grid'}
+
+
+def test_uarmodel_methods_live_in_class_bodies():
+    "Every method of UARModel is written in a class body of uar_nb/model.py (its steps' mixins): none is patched on."
+    import inspect
+    from uar_nb import model
+    tree = ast.parse((LIB / 'model.py').read_text())
+    in_bodies = {f.name for c in tree.body if isinstance(c, ast.ClassDef) for f in c.body if isinstance(f, ast.FunctionDef)}
+    top_level = {f.name for f in tree.body if isinstance(f, ast.FunctionDef)}
+    assert UAR_METHODS <= in_bodies and not UAR_METHODS & top_level, UAR_METHODS - in_bodies
+    assert 'patch' not in {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
+    own = {n for n in dir(model.UARModel) if not hasattr(torch.nn.Module, n)} | {'forward'}
+    assert own == UAR_METHODS, own ^ UAR_METHODS   # the public API of before
+    for name in UAR_METHODS:
+        owner = next(c for c in model.UARModel.__mro__ if name in c.__dict__)
+        assert owner.__module__ == 'uar_nb.model' and owner is not torch.nn.Module, (name, owner)
+    assert isinstance(inspect.getattr_static(model.UARModel, 'from_pretrained'), classmethod)
+    assert isinstance(inspect.getattr_static(model.UARModel, 'visual_grid'), property)
+
+
+# --- the image tokenizer kind: one table in lsu ---------------------------------------------------------------------
+
+def test_tokenizer_kinds_are_one_table():
+    "lsu.IMAGE_TOKENIZER_KINDS covers config's kinds; the model's grid before fitting is the fitted tokenizer's grid."
+    import numpy as np
+    from uar_nb.config import IMAGE_TOKENIZERS, get_config
+    from uar_nb.lsu import IMAGE_TOKENIZER_KINDS, make_image_tokenizer, fit_settings_name
+    from uar_nb.model import visual_token_shape
+    assert tuple(IMAGE_TOKENIZER_KINDS) == IMAGE_TOKENIZERS
+    images = np.random.default_rng(0).integers(0, 256, (6, 2, 32, 32), dtype=np.uint8)
+    for kind, extra in [('kmeans', {'lsu.kmeans_codes': 8, 'lsu.kmeans_max_patches': 500}),
+                        ('vq', {'lsu.vq_codes': 8, 'lsu.vq_dim': 4, 'lsu.vq_channels': 8, 'lsu.vq_steps': 2, 'lsu.patch_size': 8})]:
+        cfg = get_config('toy', overrides={'lsu.image_tokenizer': kind, 'data.image_size': 32, **extra})
+        tok = make_image_tokenizer(cfg, images)
+        assert tok.kind == kind and visual_token_shape(cfg) == (tok.n_codes, tok.tokens_per_image(32))
+        assert fit_settings_name(cfg).startswith(kind + '_')
+
+
+def test_only_lsu_dispatches_on_the_tokenizer_kind():
+    "No module but lsu compares `lsu.image_tokenizer` with a kind's name (bench's speed table builds its own on purpose)."
+    found = []
+    for p in sorted(LIB.glob('*.py')):
+        if p.stem in ('lsu', '_modidx'): continue
+        for n in ast.walk(ast.parse(p.read_text())):
+            if (isinstance(n, ast.Compare) and isinstance(n.left, ast.Attribute) and n.left.attr == 'image_tokenizer'
+                    and any(isinstance(c, (ast.Constant, ast.Tuple, ast.List)) and not (isinstance(c, ast.Constant) and c.value is None)
+                            for c in n.comparators)):
+                found.append(f'{p.stem}:{n.lineno}')
+    assert found == [], found
+
+
+# --- long units: score_predictions' settings as one dataclass ------------------------------------------------------
+
+def test_score_predictions_takes_one_options_object(tmp_path):
+    "ScoreOptions or its fields by keyword (the old call) give the same scores; a misspelt setting names the valid ones."
+    import csv, json, pytest
+    from uar_nb.metrics import ScoreOptions, score_predictions
+    e = lambda i, r, s: dict(id=i, report=r, image_path=[f'{i}/0.png', f'{i}/1.png'], split=s)
+    ann = {'train': [e('t1', 'The heart is normal. No effusion.', 'train'), e('t2', 'The lungs are clear.', 'train')],
+           'val': [e('v1', 'The lungs are clear.', 'val')],
+           'test': [e('a', 'The heart is normal.', 'test'), e('b', 'The lungs are clear.', 'test')]}
+    (tmp_path / 'annotation.json').write_text(json.dumps(ann))
+    with open(tmp_path / 'p.csv', 'w', newline='') as f:
+        csv.writer(f).writerows([('study', 'text'), ('a', 'The heart is normal.'), ('b', 'The lungs are clear. No effusion.')])
+    args = (tmp_path / 'annotation.json', tmp_path / 'p.csv')
+    old = score_predictions(*args, split='test', id_col='study', report_col='text', threshold=1, meteor=False)
+    new = score_predictions(*args, ScoreOptions(id_col='study', report_col='text', threshold=1, meteor=False))
+    assert old == new and old['n'] == 2
+    assert score_predictions(*args, ScoreOptions(id_col='study', report_col='text'), threshold=1, meteor=False) == old
+    with pytest.raises(TypeError, match='unknown setting\\(s\\) metor; valid: split'): score_predictions(*args, metor=False)
+    with pytest.raises(TypeError, match='options must be a ScoreOptions'): score_predictions(*args, 'test')
+
+
+def test_toy_images_unchanged_by_the_split_of_render_frontal():
+    """render_frontal in named steps (heart, lung findings, bones) draws the same films: the images and masks of 40
+    studies (every finding present) hash as they did before the split (commit 251e50e)."""
+    import hashlib
+    from uar_nb.toydata import make_study
+    h, seen = hashlib.sha256(), set()
+    for i in range(40):
+        s = make_study(0, i)
+        h.update(s.images.tobytes())
+        for f, m in sorted(s.masks.items()): h.update(f.encode()); h.update(m.tobytes()); seen.add(f)
+    assert len(seen) == 6
+    assert h.hexdigest() == '016028713d493e57593a8aa9ea94dc5b31ef8ce0377f919b4ca1eca5070446ff'

@@ -40,7 +40,7 @@ class DataConfig:
     def image_root(self) -> Path: return Path(self.image_dir or Path(self.data_dir) / 'images')
     def cache_root(self) -> Path: return Path(self.cache_dir or Path(self.data_dir) / '.uar_cache')
 
-
+# %% ../nbs/00_config.ipynb #cfgsec03
 @dataclass
 class LSUConfig:
     "Latent Space Unifier: how images become discrete tokens (paper Sec. 3.2)."
@@ -68,7 +68,7 @@ class LSUConfig:
     slot_norm: str = 'none'         # batch: BatchNorm of each (view, slot, channel) of the image part of E_I, before
                                     # positions are added (03_lsu); none = the paper
 
-
+# %% ../nbs/00_config.ipynb #cfgsec06
 @dataclass
 class ModelConfig:
     "The encoder-decoder and the UAR modules. Defaults: Transformer-Base as in UAR_METHOD.md."
@@ -100,7 +100,7 @@ class ModelConfig:
     margin: float = 0.2             # alpha of the triplet loss (Eq. 10), VSE++ default
     triplet_negatives: str = 'hardest'  # Eq. 10 negatives: hardest (VSE++) | sum (all, VSE0) | mean (all, averaged)
 
-
+# %% ../nbs/00_config.ipynb #cfgsec09
 @dataclass
 class TrainConfig:
     "Optimisation and the two-stage schedule (paper Sec. 3.5, Eq. 13)."
@@ -228,7 +228,7 @@ def _coerce(key, value, typ):
     else: raise TypeError(f'unsupported config type {name} for {key}')
     raise ConfigError(f'{key} must be {name}, got {value!r} ({type(value).__name__})')
 
-
+# %% ../nbs/00_config.ipynb #cfgval03
 # the switches that take one of a few values, and the counts that must be at least some number
 CHOICES = {'data.dataset': DATASET_NAMES, 'lsu.image_tokenizer': IMAGE_TOKENIZERS, 'lsu.slot_norm': SLOT_NORMS,
            'model.visual_encoder': VISUAL_ENCODERS, 'model.basis_kind': BASIS_KINDS, 'model.basis_affine': BASIS_AFFINES,
@@ -248,7 +248,7 @@ def _check_value(key, value):
         raise ConfigError(f'{key}={value!r} must be at least {MINIMUM[key]}')
     return value
 
-
+# %% ../nbs/00_config.ipynb #cfgval06
 # keys that were renamed: old key -> (new key, old value -> new value); run folders written before still load
 RENAMED = {'model.hardest_negative': ('triplet_negatives', {True: 'hardest', False: 'sum'})}
 

@@ -5,7 +5,9 @@
 # %% ../nbs/03_lsu.ipynb #e54ae241
 from __future__ import annotations
 import hashlib, json, math, os, shutil, tempfile, time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 import numpy as np
 import torch
 import torch.nn as nn
@@ -15,12 +17,12 @@ from . import data
 from .toydata import load_labels, FINDINGS
 
 # %% auto #0
-__all__ = ['LOGIT_LAPLACE_EPS', 'as_image_batch', 'ImageTokenizer', 'load_image_tokenizer', 'dvae_pixels', 'DVAETokenizer',
-           'check_fit_images', 'image_patches', 'KMeansTokenizer', 'synthetic_frontal', 'VQVAE', 'VQTokenizer',
-           'fit_settings_name', 'make_image_tokenizer', 'token_cache_path', 'build_token_cache', 'token_blocks',
-           'block_patches', 'VisualTokenEmbedding', 'TextEmbedding', 'reconstruction_psnr', 'code_usage',
-           'onehot_tokens', 'probe_f1', 'pixel_features', 'measure_tokenizer', 'load_or_fit_image_tokenizer',
-           'tokenizer_report', 'tokenizer_table']
+__all__ = ['LOGIT_LAPLACE_EPS', 'IMAGE_TOKENIZER_KINDS', 'as_image_batch', 'ImageTokenizer', 'load_image_tokenizer',
+           'dvae_pixels', 'DVAETokenizer', 'check_fit_images', 'image_patches', 'KMeansTokenizer', 'synthetic_frontal',
+           'VQVAE', 'VQTokenizer', 'TokenizerKind', 'tokenizer_kind', 'fit_settings_name', 'make_image_tokenizer',
+           'token_cache_path', 'build_token_cache', 'token_blocks', 'block_patches', 'VisualTokenEmbedding',
+           'TextEmbedding', 'reconstruction_psnr', 'code_usage', 'onehot_tokens', 'probe_f1', 'pixel_features',
+           'measure_tokenizer', 'load_or_fit_image_tokenizer', 'tokenizer_report', 'tokenizer_table']
 
 # %% ../nbs/03_lsu.ipynb #5e25a524
 def as_image_batch(images) -> torch.Tensor:
@@ -495,33 +497,65 @@ class VQTokenizer(ImageTokenizer):
     def from_pretrained(cls, path, **kw) -> 'VQTokenizer': return load_image_tokenizer(path, **kw)
     def save_pretrained(self, path) -> Path: return self.save(path)
 
+# %% ../nbs/03_lsu.ipynb #tokkind0
+@dataclass(frozen=True)
+class TokenizerKind:
+    """What the kit needs to know about one kind of image tokenizer (`lsu.image_tokenizer`): how the config builds it
+    (fitted kinds on the TRAIN images), its vocabulary and grid before anything is built, and - for a fitted kind - a
+    folder name for the settings the fit depends on."""
+    build: Callable          # (cfg.lsu, train_images, seed, progress) -> ImageTokenizer
+    shape: Callable          # (cfg.lsu, image size S) -> (codes, tokens per view)
+    settings_name: Callable | None = None   # (cfg.lsu) -> str; None: nothing is fitted
+
+    @property
+    def fitted(self) -> bool: return self.settings_name is not None
+
+
+def _kmeans(l, images, seed, progress):
+    tok = KMeansTokenizer(l.kmeans_codes, l.patch_size, l.kmeans_pool, gain_levels=l.kmeans_gain_levels)
+    return tok.fit(images, max_patches=l.kmeans_max_patches, seed=seed)
+
+
+def _vq(l, images, seed, progress):
+    tok = VQTokenizer(l.vq_codes, l.vq_dim, l.patch_size, l.vq_channels, l.vq_steps, l.vq_batch_size, l.vq_lr, l.vq_beta)
+    return tok.fit(images, seed=seed, progress=progress)
+
+
+IMAGE_TOKENIZER_KINDS = {   # one entry per value of config.IMAGE_TOKENIZERS, in its order
+    'dvae': TokenizerKind(build=lambda l, images, seed, progress: DVAETokenizer(l.dvae_name, random_init=l.dvae_random_init, seed=seed),
+                          shape=lambda l, S: (8192, (S // 8) ** 2)),        # DALL-E dVAE: 8192 codes, M = 8
+    'kmeans': TokenizerKind(build=_kmeans, shape=lambda l, S: (l.kmeans_codes * max(1, l.kmeans_gain_levels),
+                                                               (S // l.kmeans_pool // l.patch_size) ** 2),
+                            # the name the kit has always used: caches stay valid
+                            settings_name=lambda l: f'kmeans_{l.kmeans_codes}_p{l.patch_size}_pool{l.kmeans_pool}_g{l.kmeans_gain_levels}_{l.kmeans_max_patches}'),
+    'vq': TokenizerKind(build=_vq, shape=lambda l, S: (l.vq_codes, (S // l.patch_size) ** 2),
+                        settings_name=lambda l: (f'vq_{l.vq_codes}_d{l.vq_dim}_c{l.vq_channels}_p{l.patch_size}_s{l.vq_steps}'
+                                                 f'_b{l.vq_batch_size}_lr{l.vq_lr:g}_beta{l.vq_beta:g}'))}
+
+
+def tokenizer_kind(cfg: Config) -> TokenizerKind:
+    "The kind `cfg.lsu.image_tokenizer` names; an unknown name is an error that lists the kinds."
+    kind = cfg.lsu.image_tokenizer
+    if kind not in IMAGE_TOKENIZER_KINDS:
+        raise ValueError(f'unknown lsu.image_tokenizer {kind!r}: use one of {", ".join(IMAGE_TOKENIZER_KINDS)}')
+    return IMAGE_TOKENIZER_KINDS[kind]
+
 # %% ../nbs/03_lsu.ipynb #732f9e63
 def fit_settings_name(cfg: Config) -> str:
     "A folder name for the settings a fitted tokenizer (kmeans, vq) depends on (the training images' key is added by the caller)."
-    l = cfg.lsu
-    if l.image_tokenizer == 'kmeans':  # the name the kit has always used: caches stay valid
-        return f'kmeans_{l.kmeans_codes}_p{l.patch_size}_pool{l.kmeans_pool}_g{l.kmeans_gain_levels}_{l.kmeans_max_patches}'
-    if l.image_tokenizer == 'vq':
-        return f'vq_{l.vq_codes}_d{l.vq_dim}_c{l.vq_channels}_p{l.patch_size}_s{l.vq_steps}_b{l.vq_batch_size}_lr{l.vq_lr:g}_beta{l.vq_beta:g}'
-    raise ValueError(f'lsu.image_tokenizer={l.image_tokenizer!r} is not fitted (only kmeans and vq are)')
+    kind = tokenizer_kind(cfg)
+    if not kind.fitted:
+        fitted = ' and '.join(k for k, v in IMAGE_TOKENIZER_KINDS.items() if v.fitted)
+        raise ValueError(f'lsu.image_tokenizer={cfg.lsu.image_tokenizer!r} is not fitted (only {fitted} are)')
+    return kind.settings_name(cfg.lsu)
 
 
 def make_image_tokenizer(cfg: Config, train_images=None, seed: int | None = None, progress: bool = False) -> ImageTokenizer:
     "Build the image tokenizer `cfg.lsu.image_tokenizer` names (kmeans and vq are fitted on `train_images`, the TRAIN split)."
-    lsu = cfg.lsu
-    seed = cfg.train.seed if seed is None else seed
-    if lsu.image_tokenizer == 'dvae':
-        return DVAETokenizer(lsu.dvae_name, random_init=lsu.dvae_random_init, seed=seed)
-    if lsu.image_tokenizer in ('kmeans', 'vq') and train_images is None:
-        raise ValueError(f'lsu.image_tokenizer={lsu.image_tokenizer} must be fitted: pass train_images (uint8 (N,V,H,W) of the TRAIN split)')
-    if lsu.image_tokenizer == 'kmeans':
-        tok = KMeansTokenizer(lsu.kmeans_codes, lsu.patch_size, lsu.kmeans_pool, gain_levels=lsu.kmeans_gain_levels)
-        return tok.fit(train_images, max_patches=lsu.kmeans_max_patches, seed=seed)
-    if lsu.image_tokenizer == 'vq':
-        tok = VQTokenizer(lsu.vq_codes, lsu.vq_dim, lsu.patch_size, lsu.vq_channels, lsu.vq_steps, lsu.vq_batch_size,
-                          lsu.vq_lr, lsu.vq_beta)
-        return tok.fit(train_images, seed=seed, progress=progress)
-    raise ValueError(f'unknown lsu.image_tokenizer {lsu.image_tokenizer!r}: use dvae, kmeans or vq')
+    kind, seed = tokenizer_kind(cfg), cfg.train.seed if seed is None else seed
+    if kind.fitted and train_images is None:
+        raise ValueError(f'lsu.image_tokenizer={cfg.lsu.image_tokenizer} must be fitted: pass train_images (uint8 (N,V,H,W) of the TRAIN split)')
+    return kind.build(cfg.lsu, train_images, seed, progress)
 
 # %% ../nbs/03_lsu.ipynb #242cc12b
 def _array_digest(images, chunk: int = 256) -> str:
@@ -734,7 +768,7 @@ def load_or_fit_image_tokenizer(cfg: Config, train_images, train_key: str, progr
     """The image tokenizer of `cfg.lsu`. A fitted tokenizer (kmeans codebook, vq VQ-VAE) is fitted once per (settings, training
     images) with a fixed seed and kept in the cache folder, so every run and seed on the same data shares one visual vocabulary."""
     l = cfg.lsu
-    if l.image_tokenizer not in ('kmeans', 'vq'): return make_image_tokenizer(cfg)
+    if not tokenizer_kind(cfg).fitted: return make_image_tokenizer(cfg)
     folder = cfg.data.cache_root() / 'image_tokenizers' / f'{fit_settings_name(cfg)}_{train_key}'
     if (folder / 'DONE').exists(): return load_image_tokenizer(folder)
     tok = make_image_tokenizer(cfg, train_images=train_images, seed=0, progress=progress)

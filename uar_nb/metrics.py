@@ -9,6 +9,7 @@ import math
 import os
 import shutil
 import warnings
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
@@ -22,10 +23,10 @@ from .files import is_missing, looks_swapped, read_csv_table
 __all__ = ['METRIC_KEYS', 'JRE_HINT', 'PROTOCOLS', 'CHEXBERT_LABELS', 'CHEXBERT_HOWTO', 'CE_UNCERTAIN', 'CE_LABELERS',
            'POINTING_RULES', 'MeteorUnavailable', 'java_available', 'meteor_score', 'compute_scores', 'r2gen_text',
            'prepare_r2gen', 'prepare_coco', 'score_texts', 'PredictionsError', 'dataset_defaults', 'read_predictions',
-           'score_predictions', 'ce_scores', 'toy_ce', 'chexbert_labels', 'chexbert_labels4', 'binarize_labels',
-           'ce_masked', 'clinical_efficacy', 'report_ce', 'similarity_matrix', 'retrieval_metrics', 'mask_to_tokens',
-           'pointing_score', 'pointing_game', 'bootstrap_ci', 'finding_sets', 'finding_hits', 'finding_retrieval',
-           'pointing_interval', 'distinct_reports', 'mean_pairwise_cosine', 'binary_auc']
+           'ScoreOptions', 'score_predictions', 'ce_scores', 'toy_ce', 'chexbert_labels', 'chexbert_labels4',
+           'binarize_labels', 'ce_masked', 'clinical_efficacy', 'report_ce', 'similarity_matrix', 'retrieval_metrics',
+           'mask_to_tokens', 'pointing_score', 'pointing_game', 'bootstrap_ci', 'finding_sets', 'finding_hits',
+           'finding_retrieval', 'pointing_interval', 'distinct_reports', 'mean_pairwise_cosine', 'binary_auc']
 
 # %% ../nbs/08_metrics.ipynb #4af11afb
 METRIC_KEYS = ('BLEU_1', 'BLEU_2', 'BLEU_3', 'BLEU_4', 'METEOR', 'ROUGE_L', 'CIDEr')
@@ -165,37 +166,67 @@ def read_predictions(path: str | Path, id_col: str = 'id', report_col: str = 're
                                      f'marker such as nan / None) for id(s) {_ids_msg(empty)}: every id needs a generated report')
     return dict(rows)
 
-def score_predictions(annotation_path: str | Path, predictions_csv: str | Path, split: str = 'test',
-                      dataset: str = 'iu_xray', id_col: str = 'id', report_col: str = 'report',
-                      threshold: int | None = None, max_len: int | None = None, protocol: str = 'r2gen',
-                      meteor: bool | None = None, allow_missing: bool = False, ce_uncertain: str | None = None,
-                      ce_labeler: str = 'rule', chexbert_weights: str | Path | None = None, ce_lookalikes: bool = True) -> dict:
-    """Score a predictions CSV (id,report) against the references of `split` in an R2Gen annotation.json.
-    Returns {BLEU_1..4, METEOR, ROUGE_L, CIDEr, n} (plain floats/int: json.dumps-able; METEOR None without Java), and
-    with ce_uncertain='positive'|'negative'|'ignore' also 'CE': `report_ce` of the raw reports (14 and 5 observations)."""
-    if protocol not in PROTOCOLS: raise ValueError(f'unknown protocol {protocol!r}: use one of {", ".join(PROTOCOLS)}')
-    d_thr, d_len = dataset_defaults(dataset)
-    threshold, max_len = threshold or d_thr, max_len or d_len
-    ann = load_annotation(annotation_path, dataset, splits=tuple(dict.fromkeys(('train', split))))
-    if not ann[split]: raise ValueError(f'{annotation_path}: split {split!r} has no entries to score against')
-    refs = {str(e['id']): e['report'] for e in ann[split]}
-    preds = read_predictions(predictions_csv, id_col, report_col)
+# %% ../nbs/08_metrics.ipynb #scoreop1
+@dataclass(frozen=True)
+class ScoreOptions:
+    "How `score_predictions` reads a predictions CSV and scores it; each field is a flag of `uar score`."
+    split: str = 'test'                 # the annotation split the predictions cover
+    dataset: str = 'iu_xray'            # the report cleaner and the vocabulary defaults (`dataset_defaults`)
+    id_col: str = 'id'                  # the CSV's two columns
+    report_col: str = 'report'
+    threshold: int | None = None        # vocabulary threshold; None: the dataset's
+    max_len: int | None = None          # tokens per report incl. BOS; None: the dataset's
+    protocol: str = 'r2gen'             # r2gen | coco (PROTOCOLS)
+    meteor: bool | None = None          # None: METEOR when Java is there
+    allow_missing: bool = False         # ids without a prediction: score the rest (a warning) instead of an error
+    ce_uncertain: str | None = None     # positive | negative | ignore: add clinical efficacy ('CE')
+    ce_labeler: str = 'rule'            # rule | chexbert
+    chexbert_weights: str | Path | None = None
+    ce_lookalikes: bool = True          # count CheXpert's device look-alikes (08a_labeler)
+
+    @classmethod
+    def of(cls, options: 'ScoreOptions | None' = None, **settings) -> 'ScoreOptions':
+        "`options` (or the defaults) with `settings` (field=value) on top; a misspelt or misplaced setting is an error."
+        if options is not None and not isinstance(options, cls):
+            raise TypeError(f'score_predictions: options must be a ScoreOptions, got {options!r}; pass settings by keyword '
+                            f'(split=..., dataset=...)')
+        unknown = sorted(set(settings) - {f.name for f in fields(cls)})
+        if unknown:
+            raise TypeError(f'score_predictions got unknown setting(s) {", ".join(unknown)}; '
+                            f'valid: {", ".join(f.name for f in fields(cls))}')
+        return replace(options or cls(), **settings)
+
+# %% ../nbs/08_metrics.ipynb #scoreop3
+def score_predictions(annotation_path: str | Path, predictions_csv: str | Path, options: ScoreOptions | None = None,
+                      **settings) -> dict:
+    """Score a predictions CSV (id,report) against the references of the `split` in an R2Gen annotation.json, with
+    `ScoreOptions` (or its fields by keyword: `split='val', meteor=False`). Returns {BLEU_1..4, METEOR, ROUGE_L, CIDEr,
+    n} (plain floats/int: json.dumps-able; METEOR None without Java), and with ce_uncertain='positive'|'negative'|
+    'ignore' also 'CE': `report_ce` of the raw reports (14 and 5 observations)."""
+    o = ScoreOptions.of(options, **settings)
+    if o.protocol not in PROTOCOLS: raise ValueError(f'unknown protocol {o.protocol!r}: use one of {", ".join(PROTOCOLS)}')
+    d_thr, d_len = dataset_defaults(o.dataset)
+    threshold, max_len = o.threshold or d_thr, o.max_len or d_len
+    ann = load_annotation(annotation_path, o.dataset, splits=tuple(dict.fromkeys(('train', o.split))))
+    if not ann[o.split]: raise ValueError(f'{annotation_path}: split {o.split!r} has no entries to score against')
+    refs = {str(e['id']): e['report'] for e in ann[o.split]}
+    preds = read_predictions(predictions_csv, o.id_col, o.report_col)
     unknown = [i for i in preds if i not in refs]
     if unknown:
-        raise PredictionsError(f'{predictions_csv}: {len(unknown)} prediction id(s) are not in the {split!r} split of '
+        raise PredictionsError(f'{predictions_csv}: {len(unknown)} prediction id(s) are not in the {o.split!r} split of '
                                f'{annotation_path}: {_ids_msg(unknown)}')
     missing = [i for i in refs if i not in preds]
     if missing:
-        msg = f'{predictions_csv}: {len(missing)} of the {len(refs)} {split!r} ids have no prediction: {_ids_msg(missing)}'
-        if not allow_missing: raise PredictionsError(msg + '; pass allow_missing=True (CLI: --allow-missing) to score the rest')
+        msg = f'{predictions_csv}: {len(missing)} of the {len(refs)} {o.split!r} ids have no prediction: {_ids_msg(missing)}'
+        if not o.allow_missing: raise PredictionsError(msg + '; pass allow_missing=True (CLI: --allow-missing) to score the rest')
         warnings.warn(msg + f'; scoring the {len(preds)} covered ids (CIDEr is then not comparable with full-split numbers)')
         refs = {i: refs[i] for i in preds}
     tok = None
-    if protocol == 'r2gen':
-        tok = Tokenizer.build([e['report'] for e in ann.get('train', [])], threshold, dataset)
-    scores = score_texts(refs, preds, tok, max_len, protocol=protocol, meteor=meteor)
+    if o.protocol == 'r2gen':
+        tok = Tokenizer.build([e['report'] for e in ann.get('train', [])], threshold, o.dataset)
+    scores = score_texts(refs, preds, tok, max_len, protocol=o.protocol, meteor=o.meteor)
     out = {**scores, 'n': len(refs)}
-    if ce_uncertain: out['CE'] = report_ce(refs, preds, ce_uncertain, ce_labeler, chexbert_weights, lookalikes=ce_lookalikes)
+    if o.ce_uncertain: out['CE'] = report_ce(refs, preds, o.ce_uncertain, o.ce_labeler, o.chexbert_weights, lookalikes=o.ce_lookalikes)
     return out
 
 # %% ../nbs/08_metrics.ipynb #7aa59f52

@@ -10,11 +10,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
-from fastcore.basics import patch
 from .config import Config, VISUAL_ENCODERS
 from .attention import attention
 from .data import Tokenizer
-from .lsu import ImageTokenizer, VisualTokenEmbedding, TextEmbedding, load_image_tokenizer, as_image_batch
+from .lsu import (ImageTokenizer, VisualTokenEmbedding, TextEmbedding, load_image_tokenizer, as_image_batch,
+                        tokenizer_kind)
 from .cra import CRA, masked_mean, triplet_loss
 from .tir import TIRMask, MaskedCrossAttention
 from .decode import greedy_decode, beam_search
@@ -149,11 +149,7 @@ def visual_token_shape(cfg: Config, image_tokenizer: ImageTokenizer | None = Non
     "(codes, tokens per view) of the LSU path, from the image tokenizer or else from cfg.lsu."
     S = cfg.data.image_size
     if image_tokenizer is not None: return image_tokenizer.n_codes, image_tokenizer.tokens_per_image(S)
-    if cfg.lsu.image_tokenizer == 'kmeans':
-        return cfg.lsu.kmeans_codes * max(1, cfg.lsu.kmeans_gain_levels), (S // cfg.lsu.kmeans_pool // cfg.lsu.patch_size) ** 2
-    if cfg.lsu.image_tokenizer == 'dvae': return 8192, (S // 8) ** 2     # DALL-E dVAE: 8192 codes, M = 8
-    if cfg.lsu.image_tokenizer == 'vq': return cfg.lsu.vq_codes, (S // cfg.lsu.patch_size) ** 2
-    raise ValueError(f'unknown lsu.image_tokenizer {cfg.lsu.image_tokenizer!r}: use dvae, kmeans or vq')
+    return tokenizer_kind(cfg).shape(cfg.lsu, S)       # what the kind gives before it is fitted (03_lsu)
 
 
 def load_weights_file(file, map_location='cpu') -> dict:
@@ -165,8 +161,212 @@ def load_weights_file(file, map_location='cpu') -> dict:
         raise OSError(f'{file} is damaged or truncated ({type(e).__name__}: {e}); delete it and re-save the model '
                       f'(for a run folder: delete the checkpoint folder and train again, or --resume from `last`)') from None
 
+# %% ../nbs/06_model.ipynb #f7ad95a1
+class _Features:
+    "Step 1 of UARModel: both inputs in one space (LSU or ResNet, then CRA)."
+    def _visual_input(self, batch) -> Tensor:
+        "The batch's visual input for self.visual: tokens (B,V,L) for lsu (tokenizing images if needed), images for resnet."
+        if self.cfg.model.visual_encoder == 'lsu':
+            if 'visual_tokens' in batch: return batch['visual_tokens']
+            if 'images' not in batch: raise KeyError("a batch needs 'visual_tokens' (B,V,L) or 'images' (B,V,1,S,S)")
+            if self.image_tokenizer is None:
+                raise ValueError('this batch has images but the model has no image_tokenizer: build UARModel(cfg, tok, image_tokenizer)')
+            imgs = batch['images']
+            B, V = imgs.shape[:2]
+            toks = self.image_tokenizer.tokenize(imgs.flatten(0, 1).cpu())
+            return toks.view(B, V, -1).to(self.head.weight.device)
+        if 'images' not in batch: raise KeyError("model.visual_encoder=resnet needs batch['images'] (B,V,1,S,S) in [0,1]")
+        return batch['images']
 
-class UARModel(nn.Module):
+    def align(self, E: Tensor) -> Tensor:
+        "F = CRA(E) when CRA is integrated, else F = E."
+        return self.cra(E) if self.cra is not None else E
+
+    def visual_features(self, batch) -> tuple[Tensor, Tensor]:
+        "(E_I, F_I), each (B, n_visual, d)."
+        E = self.visual(self._visual_input(batch))
+        return E, self.align(E)
+
+    def text_features(self, ids: Tensor, offset: int = 0) -> tuple[Tensor, Tensor]:
+        "(E_R, F_R) of report ids (B, T) at positions offset.. ."
+        E = self.text(ids, offset)
+        return E, self.align(E)
+
+# %% ../nbs/06_model.ipynb #f0ea53e5
+class _EncoderDecoder:
+    "Step 2 of UARModel: the encoder, and the decoder with TIR's mask."
+    def _encode(self, F_I: Tensor) -> Tensor:
+        x = self.drop(F_I)
+        for layer in self.encoder: x = layer(x)
+        return self.enc_ln(x)
+
+    def encode(self, batch) -> tuple[Tensor, Tensor | None]:
+        "Visual memory (B, n_visual, d) and its padding mask (None: every view has all its tokens)."
+        return self._encode(self.visual_features(batch)[1]), None
+
+    def project_memory(self, memory: Tensor) -> list[tuple[Tensor, Tensor]]:
+        "Per decoder layer, the cross-attention keys/values of the memory: computed once per report."
+        return [layer.cross_attn.project_memory(memory) for layer in self.decoder]
+
+    def new_cache(self) -> list[dict]:
+        "An empty self-attention KV cache (one dict per decoder layer)."
+        return [{} for _ in self.decoder]
+
+    def mask_bias(self, positions: Tensor, use_mask: bool) -> Tensor | None:
+        "k*sigmoid(M) rows for these text positions when TIR is on and asked for; None = plain attention."
+        return self.tir.bias(positions, self.n_visual) if (use_mask and self.tir is not None) else None
+
+    def decode_features(self, F_R: Tensor, memory_kv, memory_pad_mask=None, use_mask=False, offset: int = 0,
+                        cache=None, return_weights=False):
+        "Decoder stack on aligned text features F_R (B,T,d) at positions offset..: logits (B,T,vocab) and weights."
+        pos = torch.arange(offset, offset + F_R.shape[1], device=F_R.device)
+        bias = self.mask_bias(pos, use_mask)
+        x, weights = self.drop(F_R), []
+        for i, layer in enumerate(self.decoder):
+            x, w = layer(x, memory_kv[i], memory_pad_mask, bias, None if cache is None else cache[i], return_weights)
+            weights.append(w)
+        return self.head(self.dec_ln(x)), weights
+
+    def decode_step(self, ids: Tensor, memory_kv, memory_pad_mask=None, use_mask=False, offset: int = 0, cache=None) -> Tensor:
+        "Logits (B, T, vocab) for report ids (B, T) at positions offset..; with `cache`, T=1 and the cache grows."
+        return self.decode_features(self.text_features(ids, offset)[1], memory_kv, memory_pad_mask, use_mask, offset, cache)[0]
+
+# %% ../nbs/06_model.ipynb #c1c9f926
+class _Losses:
+    "Step 3 of UARModel: the three losses of Eq. 13 in one teacher-forced pass."
+    def forward(self, batch, use_mask: bool = False, need_global: bool = True) -> dict:
+        "dict(loss_ce, loss_global, loss_mask, logits (B, T-1, vocab)) for a collate batch (teacher forcing)."
+        ids, am = batch['input_ids'], batch['attention_mask']
+        E_I, F_I = self.visual_features(batch)
+        E_R, F_R = self.text_features(ids)
+        memory = self._encode(F_I)
+        logits, _ = self.decode_features(F_R[:, :-1], self.project_memory(memory), None, use_mask)
+        target = ids[:, 1:].masked_fill(~am[:, 1:], -100)              # PAD never a target; the final EOS is
+        loss_ce = F.cross_entropy(logits.flatten(0, 1), target.flatten(), ignore_index=-100,
+                                  reduction='sum' if self.cfg.model.ce_reduction == 'sum' else 'mean')
+        if self.cfg.model.ce_reduction == 'sum': loss_ce = loss_ce / len(ids)   # Eq. 5: a sum per report, mean over reports
+        zero = logits.new_zeros(())
+        loss_global = zero
+        if need_global:   # on CRA outputs when CRA is on, on the raw embeddings otherwise (row c)
+            loss_global = triplet_loss(masked_mean(F_I), masked_mean(F_R, am), self.cfg.model.margin,
+                                       self.cfg.model.triplet_negatives)
+        loss_mask = self.tir.loss(self.cfg.model.mask_reduction) if self.tir is not None else zero
+        return dict(loss_ce=loss_ce, loss_global=loss_global, loss_mask=loss_mask, logits=logits)
+
+# %% ../nbs/06_model.ipynb #815b6fc3
+class _Inspection:
+    "Step 4 of UARModel: pooled features and attention maps for the figures and metrics."
+    @torch.no_grad()
+    def global_features(self, batch) -> tuple[Tensor, Tensor]:
+        "Pooled aligned features (img (B,d), txt (B,d)) for retrieval metrics and similarity maps."
+        _, F_I = self.visual_features(batch)
+        _, F_R = self.text_features(batch['input_ids'])
+        return masked_mean(F_I), masked_mean(F_R, batch['attention_mask'])
+
+    @torch.no_grad()
+    def cross_attentions(self, batch, use_mask: bool = False) -> list[Tensor]:
+        "Teacher-forced text-to-image attention per decoder layer, each (B, heads, T-1, n_visual)."
+        memory, pad = self.encode(batch)
+        F_R = self.text_features(batch['input_ids'][:, :-1])[1]
+        return self.decode_features(F_R, self.project_memory(memory), pad, use_mask, return_weights=True)[1]
+
+    @torch.no_grad()
+    def attention_map(self, batch, use_mask: bool = False) -> Tensor:
+        "Head- and layer-averaged text-to-image attention (B, T-1, n_visual), float32: for figures and pointing."
+        return torch.stack(self.cross_attentions(batch, use_mask)).float().mean(dim=(0, 2))
+
+    @property
+    def visual_grid(self) -> int:
+        "Side g of the per-view token grid (g * g * n_views = n_visual)."
+        V = self.cfg.data.n_views
+        g = math.isqrt(self.n_visual // V)
+        if g * g * V != self.n_visual: raise ValueError(f'n_visual={self.n_visual} is not {V} views of a square grid')
+        return g
+
+# %% ../nbs/06_model.ipynb #1270ede6
+class _Generation:
+    "Step 5 of UARModel: reports from a batch or from images."
+    def _as_batch(self, x) -> dict:
+        if isinstance(x, dict): return x
+        x = torch.as_tensor(x)
+        if x.ndim == 4: x = x[:, :, None]                                # (B,V,S,S) -> (B,V,1,S,S)
+        if x.ndim != 5: raise ValueError(f'images must be (B,V,1,S,S) or (B,V,S,S), got shape {tuple(x.shape)}')
+        imgs = as_image_batch(x.flatten(0, 1)).view(*x.shape[:2], -1, *x.shape[-2:])
+        return {'images': imgs.to(self.head.weight.device)}
+
+    @torch.no_grad()
+    def generate_ids(self, batch_or_images, beam_size: int | None = None, max_len: int | None = None,
+                     use_mask: bool | None = None, use_cache: bool = True) -> Tensor:
+        "Token ids (B, T) starting with BOS, 0-padded after EOS (greedy when beam_size=1)."
+        was = self.training; self.eval()
+        beam = beam_size or self.cfg.decode.beam_size
+        max_len = max_len or self.cfg.decode_max_len()
+        use_mask = (self.tir is not None) if use_mask is None else use_mask
+        memory, pad = self.encode(self._as_batch(batch_or_images))
+        if beam == 1: out = greedy_decode(self, memory, pad, max_len, use_mask, use_cache=use_cache)
+        else: out = beam_search(self, memory, pad, beam, max_len, use_mask, self.cfg.decode.length_penalty, use_cache=use_cache)
+        self.train(was)
+        return out
+
+    def generate(self, batch_or_images, beam_size: int | None = None, max_len: int | None = None,
+                 use_mask: bool | None = None) -> list[str]:
+        "Reports for a collate batch or images (B,V,1,S,S)/(B,V,S,S), float [0,1] or uint8."
+        return self.tokenizer.decode_batch(self.generate_ids(batch_or_images, beam_size, max_len, use_mask))
+
+# %% ../nbs/06_model.ipynb #3582dd86
+class _Optimising:
+    "Step 6 of UARModel: AdamW's parameter groups and the parameter count."
+    def param_groups(self, lr: float, lr_backbone: float, weight_decay: float) -> list[dict]:
+        "AdamW groups: lower LR for the CNN backbone; no decay on norms, biases, embeddings, the TIR mask, CRA gamma/beta."
+        backbone = {id(p) for p in self.visual.backbone.parameters()} if hasattr(self.visual, 'backbone') else set()
+        no_decay = {id(self.cra.gamma), id(self.cra.beta)} if self.cra is not None else set()   # decay would pull gamma to 0
+        for mod in self.modules():
+            for p in mod.parameters(recurse=False):
+                if p.ndim < 2 or isinstance(mod, (nn.Embedding, nn.LayerNorm, TIRMask)): no_decay.add(id(p))
+        groups = {}
+        for p in self.parameters():
+            if not p.requires_grad: continue
+            key = (id(p) in backbone, id(p) in no_decay)
+            groups.setdefault(key, []).append(p)
+        return [dict(params=ps, lr=lr_backbone if bb else lr, weight_decay=0.0 if nd else weight_decay,
+                     name=('backbone' if bb else 'model') + ('_no_decay' if nd else ''))
+                for (bb, nd), ps in sorted(groups.items())]
+
+    def n_params(self, trainable_only: bool = True) -> int:
+        return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
+
+# %% ../nbs/06_model.ipynb #uarsave1
+class _Saving:
+    "Step 6 of UARModel: save_pretrained / from_pretrained (safetensors, no pickle)."
+    def save_pretrained(self, path) -> Path:
+        "Write config.yaml, tokenizer.json, image_tokenizer/, (resnet_config.json) and model.safetensors."
+        from safetensors.torch import save_file
+        path = Path(path); path.mkdir(parents=True, exist_ok=True)
+        self.cfg.to_yaml(path / 'config.yaml')
+        self.tokenizer.save(path / 'tokenizer.json')
+        if self.image_tokenizer is not None: self.image_tokenizer.save(path / 'image_tokenizer')
+        if hasattr(self.visual, 'backbone'):
+            (path / 'resnet_config.json').write_text(json.dumps(self.visual.backbone.config.to_dict(), default=str))
+        save_file({k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}, str(path / 'model.safetensors'))
+        return path
+
+    @classmethod
+    def from_pretrained(cls, path, map_location='cpu') -> 'UARModel':
+        "Load a folder written by `save_pretrained` (safetensors only: no pickle is ever read)."
+        from safetensors.torch import load_file
+        path = Path(path)
+        if not (path / 'model.safetensors').exists(): raise FileNotFoundError(f'{path}/model.safetensors not found: not a saved UARModel folder')
+        cfg = Config.from_yaml(path / 'config.yaml')
+        tok = Tokenizer.load(path / 'tokenizer.json')
+        itok = load_image_tokenizer(path / 'image_tokenizer') if (path / 'image_tokenizer').exists() else None
+        rc = path / 'resnet_config.json'
+        rconf = {k: v for k, v in json.loads(rc.read_text()).items() if k not in ('transformers_version', 'model_type')} if rc.exists() else None
+        model = cls(cfg, tok, itok, resnet_config=rconf)
+        model.load_state_dict(load_weights_file(path / 'model.safetensors', map_location))
+        return model.to(map_location).eval()
+
+# %% ../nbs/06_model.ipynb #uarcls01
+class UARModel(_Features, _EncoderDecoder, _Losses, _Inspection, _Generation, _Optimising, _Saving, nn.Module):
     "Encoder-decoder report generator; BASE/UAR and every ablation row from `cfg` (see the table above)."
     def __init__(self, cfg: Config, tokenizer: Tokenizer, image_tokenizer: ImageTokenizer | None = None,
                  resnet_config: dict | None = None):
@@ -207,213 +407,3 @@ class UARModel(nn.Module):
         for mod in (self.encoder, self.decoder, self.head):
             for p in mod.modules():
                 if isinstance(p, nn.Linear): nn.init.normal_(p.weight, std=0.02); nn.init.zeros_(p.bias)
-
-# %% ../nbs/06_model.ipynb #f7ad95a1
-@patch
-def _visual_input(self: UARModel, batch) -> Tensor:
-    "The batch's visual input for self.visual: tokens (B,V,L) for lsu (tokenizing images if needed), images for resnet."
-    if self.cfg.model.visual_encoder == 'lsu':
-        if 'visual_tokens' in batch: return batch['visual_tokens']
-        if 'images' not in batch: raise KeyError("a batch needs 'visual_tokens' (B,V,L) or 'images' (B,V,1,S,S)")
-        if self.image_tokenizer is None:
-            raise ValueError('this batch has images but the model has no image_tokenizer: build UARModel(cfg, tok, image_tokenizer)')
-        imgs = batch['images']
-        B, V = imgs.shape[:2]
-        toks = self.image_tokenizer.tokenize(imgs.flatten(0, 1).cpu())
-        return toks.view(B, V, -1).to(self.head.weight.device)
-    if 'images' not in batch: raise KeyError("model.visual_encoder=resnet needs batch['images'] (B,V,1,S,S) in [0,1]")
-    return batch['images']
-
-@patch
-def align(self: UARModel, E: Tensor) -> Tensor:
-    "F = CRA(E) when CRA is integrated, else F = E."
-    return self.cra(E) if self.cra is not None else E
-
-@patch
-def visual_features(self: UARModel, batch) -> tuple[Tensor, Tensor]:
-    "(E_I, F_I), each (B, n_visual, d)."
-    E = self.visual(self._visual_input(batch))
-    return E, self.align(E)
-
-@patch
-def text_features(self: UARModel, ids: Tensor, offset: int = 0) -> tuple[Tensor, Tensor]:
-    "(E_R, F_R) of report ids (B, T) at positions offset.. ."
-    E = self.text(ids, offset)
-    return E, self.align(E)
-
-# %% ../nbs/06_model.ipynb #f0ea53e5
-@patch
-def _encode(self: UARModel, F_I: Tensor) -> Tensor:
-    x = self.drop(F_I)
-    for layer in self.encoder: x = layer(x)
-    return self.enc_ln(x)
-
-@patch
-def encode(self: UARModel, batch) -> tuple[Tensor, Tensor | None]:
-    "Visual memory (B, n_visual, d) and its padding mask (None: every view has all its tokens)."
-    return self._encode(self.visual_features(batch)[1]), None
-
-@patch
-def project_memory(self: UARModel, memory: Tensor) -> list[tuple[Tensor, Tensor]]:
-    "Per decoder layer, the cross-attention keys/values of the memory: computed once per report."
-    return [layer.cross_attn.project_memory(memory) for layer in self.decoder]
-
-@patch
-def new_cache(self: UARModel) -> list[dict]:
-    "An empty self-attention KV cache (one dict per decoder layer)."
-    return [{} for _ in self.decoder]
-
-@patch
-def mask_bias(self: UARModel, positions: Tensor, use_mask: bool) -> Tensor | None:
-    "k*sigmoid(M) rows for these text positions when TIR is on and asked for; None = plain attention."
-    return self.tir.bias(positions, self.n_visual) if (use_mask and self.tir is not None) else None
-
-@patch
-def decode_features(self: UARModel, F_R: Tensor, memory_kv, memory_pad_mask=None, use_mask=False, offset: int = 0,
-                    cache=None, return_weights=False):
-    "Decoder stack on aligned text features F_R (B,T,d) at positions offset..: logits (B,T,vocab) and weights."
-    pos = torch.arange(offset, offset + F_R.shape[1], device=F_R.device)
-    bias = self.mask_bias(pos, use_mask)
-    x, weights = self.drop(F_R), []
-    for i, layer in enumerate(self.decoder):
-        x, w = layer(x, memory_kv[i], memory_pad_mask, bias, None if cache is None else cache[i], return_weights)
-        weights.append(w)
-    return self.head(self.dec_ln(x)), weights
-
-@patch
-def decode_step(self: UARModel, ids: Tensor, memory_kv, memory_pad_mask=None, use_mask=False, offset: int = 0, cache=None) -> Tensor:
-    "Logits (B, T, vocab) for report ids (B, T) at positions offset..; with `cache`, T=1 and the cache grows."
-    return self.decode_features(self.text_features(ids, offset)[1], memory_kv, memory_pad_mask, use_mask, offset, cache)[0]
-
-# %% ../nbs/06_model.ipynb #c1c9f926
-@patch
-def forward(self: UARModel, batch, use_mask: bool = False, need_global: bool = True) -> dict:
-    "dict(loss_ce, loss_global, loss_mask, logits (B, T-1, vocab)) for a collate batch (teacher forcing)."
-    ids, am = batch['input_ids'], batch['attention_mask']
-    E_I, F_I = self.visual_features(batch)
-    E_R, F_R = self.text_features(ids)
-    memory = self._encode(F_I)
-    logits, _ = self.decode_features(F_R[:, :-1], self.project_memory(memory), None, use_mask)
-    target = ids[:, 1:].masked_fill(~am[:, 1:], -100)              # PAD never a target; the final EOS is
-    loss_ce = F.cross_entropy(logits.flatten(0, 1), target.flatten(), ignore_index=-100,
-                              reduction='sum' if self.cfg.model.ce_reduction == 'sum' else 'mean')
-    if self.cfg.model.ce_reduction == 'sum': loss_ce = loss_ce / len(ids)   # Eq. 5: a sum per report, mean over reports
-    zero = logits.new_zeros(())
-    loss_global = zero
-    if need_global:   # on CRA outputs when CRA is on, on the raw embeddings otherwise (row c)
-        loss_global = triplet_loss(masked_mean(F_I), masked_mean(F_R, am), self.cfg.model.margin,
-                                   self.cfg.model.triplet_negatives)
-    loss_mask = self.tir.loss(self.cfg.model.mask_reduction) if self.tir is not None else zero
-    return dict(loss_ce=loss_ce, loss_global=loss_global, loss_mask=loss_mask, logits=logits)
-
-# %% ../nbs/06_model.ipynb #815b6fc3
-@patch
-@torch.no_grad()
-def global_features(self: UARModel, batch) -> tuple[Tensor, Tensor]:
-    "Pooled aligned features (img (B,d), txt (B,d)) for retrieval metrics and similarity maps."
-    _, F_I = self.visual_features(batch)
-    _, F_R = self.text_features(batch['input_ids'])
-    return masked_mean(F_I), masked_mean(F_R, batch['attention_mask'])
-
-@patch
-@torch.no_grad()
-def cross_attentions(self: UARModel, batch, use_mask: bool = False) -> list[Tensor]:
-    "Teacher-forced text-to-image attention per decoder layer, each (B, heads, T-1, n_visual)."
-    memory, pad = self.encode(batch)
-    F_R = self.text_features(batch['input_ids'][:, :-1])[1]
-    return self.decode_features(F_R, self.project_memory(memory), pad, use_mask, return_weights=True)[1]
-
-@patch
-@torch.no_grad()
-def attention_map(self: UARModel, batch, use_mask: bool = False) -> Tensor:
-    "Head- and layer-averaged text-to-image attention (B, T-1, n_visual), float32: for figures and pointing."
-    return torch.stack(self.cross_attentions(batch, use_mask)).float().mean(dim=(0, 2))
-
-@patch(as_prop=True)
-def visual_grid(self: UARModel) -> int:
-    "Side g of the per-view token grid (g * g * n_views = n_visual)."
-    V = self.cfg.data.n_views
-    g = math.isqrt(self.n_visual // V)
-    if g * g * V != self.n_visual: raise ValueError(f'n_visual={self.n_visual} is not {V} views of a square grid')
-    return g
-
-# %% ../nbs/06_model.ipynb #1270ede6
-@patch
-def _as_batch(self: UARModel, x) -> dict:
-    if isinstance(x, dict): return x
-    x = torch.as_tensor(x)
-    if x.ndim == 4: x = x[:, :, None]                                # (B,V,S,S) -> (B,V,1,S,S)
-    if x.ndim != 5: raise ValueError(f'images must be (B,V,1,S,S) or (B,V,S,S), got shape {tuple(x.shape)}')
-    imgs = as_image_batch(x.flatten(0, 1)).view(*x.shape[:2], -1, *x.shape[-2:])
-    return {'images': imgs.to(self.head.weight.device)}
-
-@patch
-@torch.no_grad()
-def generate_ids(self: UARModel, batch_or_images, beam_size: int | None = None, max_len: int | None = None,
-                 use_mask: bool | None = None, use_cache: bool = True) -> Tensor:
-    "Token ids (B, T) starting with BOS, 0-padded after EOS (greedy when beam_size=1)."
-    was = self.training; self.eval()
-    beam = beam_size or self.cfg.decode.beam_size
-    max_len = max_len or self.cfg.decode_max_len()
-    use_mask = (self.tir is not None) if use_mask is None else use_mask
-    memory, pad = self.encode(self._as_batch(batch_or_images))
-    if beam == 1: out = greedy_decode(self, memory, pad, max_len, use_mask, use_cache=use_cache)
-    else: out = beam_search(self, memory, pad, beam, max_len, use_mask, self.cfg.decode.length_penalty, use_cache=use_cache)
-    self.train(was)
-    return out
-
-@patch
-def generate(self: UARModel, batch_or_images, beam_size: int | None = None, max_len: int | None = None,
-             use_mask: bool | None = None) -> list[str]:
-    "Reports for a collate batch or images (B,V,1,S,S)/(B,V,S,S), float [0,1] or uint8."
-    return self.tokenizer.decode_batch(self.generate_ids(batch_or_images, beam_size, max_len, use_mask))
-
-# %% ../nbs/06_model.ipynb #3582dd86
-@patch
-def param_groups(self: UARModel, lr: float, lr_backbone: float, weight_decay: float) -> list[dict]:
-    "AdamW groups: lower LR for the CNN backbone; no decay on norms, biases, embeddings, the TIR mask, CRA gamma/beta."
-    backbone = {id(p) for p in self.visual.backbone.parameters()} if hasattr(self.visual, 'backbone') else set()
-    no_decay = {id(self.cra.gamma), id(self.cra.beta)} if self.cra is not None else set()   # decay would pull gamma to 0
-    for mod in self.modules():
-        for p in mod.parameters(recurse=False):
-            if p.ndim < 2 or isinstance(mod, (nn.Embedding, nn.LayerNorm, TIRMask)): no_decay.add(id(p))
-    groups = {}
-    for p in self.parameters():
-        if not p.requires_grad: continue
-        key = (id(p) in backbone, id(p) in no_decay)
-        groups.setdefault(key, []).append(p)
-    return [dict(params=ps, lr=lr_backbone if bb else lr, weight_decay=0.0 if nd else weight_decay,
-                 name=('backbone' if bb else 'model') + ('_no_decay' if nd else ''))
-            for (bb, nd), ps in sorted(groups.items())]
-
-@patch
-def save_pretrained(self: UARModel, path) -> Path:
-    "Write config.yaml, tokenizer.json, image_tokenizer/, (resnet_config.json) and model.safetensors."
-    from safetensors.torch import save_file
-    path = Path(path); path.mkdir(parents=True, exist_ok=True)
-    self.cfg.to_yaml(path / 'config.yaml')
-    self.tokenizer.save(path / 'tokenizer.json')
-    if self.image_tokenizer is not None: self.image_tokenizer.save(path / 'image_tokenizer')
-    if hasattr(self.visual, 'backbone'):
-        (path / 'resnet_config.json').write_text(json.dumps(self.visual.backbone.config.to_dict(), default=str))
-    save_file({k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}, str(path / 'model.safetensors'))
-    return path
-
-@patch(cls_method=True)
-def from_pretrained(cls: UARModel, path, map_location='cpu') -> 'UARModel':
-    "Load a folder written by `save_pretrained` (safetensors only: no pickle is ever read)."
-    from safetensors.torch import load_file
-    path = Path(path)
-    if not (path / 'model.safetensors').exists(): raise FileNotFoundError(f'{path}/model.safetensors not found: not a saved UARModel folder')
-    cfg = Config.from_yaml(path / 'config.yaml')
-    tok = Tokenizer.load(path / 'tokenizer.json')
-    itok = load_image_tokenizer(path / 'image_tokenizer') if (path / 'image_tokenizer').exists() else None
-    rc = path / 'resnet_config.json'
-    rconf = {k: v for k, v in json.loads(rc.read_text()).items() if k not in ('transformers_version', 'model_type')} if rc.exists() else None
-    model = cls(cfg, tok, itok, resnet_config=rconf)
-    model.load_state_dict(load_weights_file(path / 'model.safetensors', map_location))
-    return model.to(map_location).eval()
-
-@patch
-def n_params(self: UARModel, trainable_only: bool = True) -> int:
-    return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)

@@ -188,7 +188,73 @@ def _finding_params(findings: dict, rng: np.random.Generator) -> dict:
 
 def _sides(side: str) -> list[str]: return ['left', 'right'] if side == 'bilateral' else [side]
 
+# %% ../nbs/02_toydata.ipynb #frontal1
+def _frontal_heart(x, y, P: dict, FG: dict, findings: dict, masks: dict):
+    "The heart's soft shadow, enlarged with cardiomegaly (wider, shifted to the patient's left), and its mask."
+    k = FG.get('cardiomegaly', {}).get('k', 1.0)
+    heart_f = _ellipse(x, y, P['heart_cx'] + 0.1 * (k - 1), P['heart_cy'] + 0.05 * (k - 1), P['heart_a'] * k,
+                       P['heart_b'] * (1 + 0.6 * (k - 1)), P['heart_tilt'])
+    if 'cardiomegaly' in findings: masks['cardiomegaly'] = heart_f < 0
+    return _soft(heart_f, 0.03)
 
+
+def _frontal_bones(x, y, P: dict):
+    "Spine, ribs (all k at once, posterior and anterior) and clavicles, weighted: the bones' added density."
+    spine = _soft(np.abs(x) - 0.07, 0.01) * (0.7 + 0.3 * np.cos(np.pi * y / 0.07) ** 2)
+    t = np.clip((np.abs(x) - 0.07) / 0.75, 0, 1)
+    phase = (y - P['rib_y0'] + 0.1 * t - 0.45 * t ** 2) / P['rib_dy']
+    kk = np.round(phase)
+    ribs = np.exp(-(((phase - kk) * P['rib_dy']) / 0.026) ** 2) * ((kk >= 0) & (kk <= 9))
+    ribs = ribs * (np.abs(x) > 0.07) * _soft(np.abs(x) - 0.9 * P['body_w'], 0.03)   # ribs stop at the chest wall
+    ribs = ribs * _soft(y - P['bottom_r'] - 0.2, 0.05)                               # ... and at the abdomen
+    ant_phase = (y - P['rib_y0'] - 0.1 - 0.5 * (1 - t) ** 2) / (P['rib_dy'] * 1.1)
+    ka = np.round(ant_phase)
+    ant = 0.45 * np.exp(-(((ant_phase - ka) * P['rib_dy']) / 0.03) ** 2) * ((ka >= 0) & (ka <= 5)) * (t > 0.3)
+    clav = sum(_soft(_segment(x, y, (sg * 0.06, -0.72), (sg * 0.62, -0.86)) - 0.03, 0.01) for sg in (-1, 1))
+    return 0.07 * spine + 0.11 * ribs + 0.05 * ant + 0.18 * clav
+
+# %% ../nbs/02_toydata.ipynb #frontal3
+def _lung_findings(side: str, G: dict, x, y, lung, inside, keep, marks, extra, findings: dict, FG: dict, P: dict, n: int,
+                   masks: dict):
+    """One lung's findings: what replaces its air (`keep`), its markings, and what they add (`extra`, in place); their
+    masks go into `masks`. Returns (keep, marks)."""
+    if 'effusion' in findings and side in _sides(findings['effusion']['side']):
+        h = FG['effusion']['h'] * 2 * G['b']
+        t_lat = np.clip(G['sg'] * (x - G['cx']) / G['a'], -1, 1)
+        level = G['bottom'] - h - 0.6 * h * ((t_lat + 1) / 2) ** 2   # meniscus: climbs the lateral wall
+        E = _soft(level - y, 0.03)
+        keep = keep * (1 - 0.92 * E)
+        masks['effusion'] = masks.get('effusion', False) | (inside & (y > level))
+    if 'consolidation' in findings and findings['consolidation']['lobe'].startswith(side):
+        c = FG['consolidation']
+        px, py = _to_xy(G, *c['fr'])
+        blob = np.exp(-(((x - px) / (c['sig'] * c['elong'])) ** 2 + ((y - py) / c['sig']) ** 2))
+        t2 = _smooth_noise(np.random.default_rng(c['tex']), n, 16)
+        Cn = np.clip(blob * (0.8 + 0.45 * t2), 0, 1) * lung
+        keep = keep * (1 - 0.8 * Cn)
+        extra += 0.08 * Cn
+        masks['consolidation'] = (blob > 0.35) & inside
+    if 'pneumothorax' in findings and findings['pneumothorax']['side'] == side:
+        cpt = FG['pneumothorax']['c']
+        hx, hy = G['cx'] - G['sg'] * 0.55 * G['a'], G['yc'] + 0.55 * G['b']   # collapse towards hilum/base
+        fc, _ = _lung_field(hx + (x - hx) / cpt, hy + (y - hy) / cpt, G, P)
+        collapsed = _soft(fc, 0.05)
+        rim = lung * (1 - collapsed)
+        marks = marks * collapsed                   # no lung markings beyond the pleural line
+        extra += -0.07 * rim + 0.2 * np.exp(-(fc / 0.04) ** 2) * lung   # lucent rim + pleural line
+        masks['pneumothorax'] = inside & (fc > 0)
+    if 'atelectasis' in findings and side in _sides(findings['atelectasis']['side']):
+        A, j = FG['atelectasis'], (0 if side == 'right' else 1)
+        bx = G['cx'] + G['sg'] * A['shift'][j] * G['a']
+        by = G['bottom'] - P['dome_h'] * 0.6 - 0.12
+        d = np.abs(np.cos(A['tilt'][j]) * (y - by) - np.sin(A['tilt'][j]) * (x - bx))
+        band = _soft(d - A['thick'], 0.008) * _soft(np.abs(x - bx) - A['length'] * G['a'], 0.03) * lung
+        keep = keep * (1 - 0.85 * band)
+        extra += 0.1 * band
+        masks['atelectasis'] = masks.get('atelectasis', False) | ((band > 0.4) & inside)
+    return keep, marks
+
+# %% ../nbs/02_toydata.ipynb #frontal5
 def render_frontal(P: dict, findings: dict, FG: dict, rng: np.random.Generator, n: int = IMAGE_SIZE,
                    layers: bool = False):
     "Frontal density map (and masks per finding). `layers=True` also returns the anatomy step by step."
@@ -198,12 +264,7 @@ def render_frontal(P: dict, findings: dict, FG: dict, rng: np.random.Generator, 
     torso = _soft((x / P['body_w']) ** 2 + yb * yb - 1, 0.05)
     D = 0.42 * torso
     steps['body'] = D.copy()
-    # heart (enlarged with cardiomegaly: wider, shifted to the patient's left)
-    k = FG.get('cardiomegaly', {}).get('k', 1.0)
-    heart_f = _ellipse(x, y, P['heart_cx'] + 0.1 * (k - 1), P['heart_cy'] + 0.05 * (k - 1), P['heart_a'] * k,
-                       P['heart_b'] * (1 + 0.6 * (k - 1)), P['heart_tilt'])
-    heart = _soft(heart_f, 0.03)
-    if 'cardiomegaly' in findings: masks['cardiomegaly'] = heart_f < 0
+    heart = _frontal_heart(x, y, P, FG, findings, masks)
     # lungs, each with its own findings replacing or adding to the air
     air, plain, mark_w, extra = np.zeros_like(x), np.zeros_like(x), np.zeros_like(x), np.zeros_like(x)
     tex = _smooth_noise(rng, n, 10)
@@ -211,43 +272,9 @@ def render_frontal(P: dict, findings: dict, FG: dict, rng: np.random.Generator, 
         G = _lung_geometry(P, side)
         f, g = _lung_field(x, y, G, P)
         lung = _soft(f, 0.06) * _soft(g, 0.012)
-        inside = (f < 0) & (g < 0)
         keep = 1 - 0.88 * heart                        # the heart is in front of the lung: no air there
-        marks = 1.0 * lung
-        if 'effusion' in findings and side in _sides(findings['effusion']['side']):
-            h = FG['effusion']['h'] * 2 * G['b']
-            t_lat = np.clip(G['sg'] * (x - G['cx']) / G['a'], -1, 1)
-            level = G['bottom'] - h - 0.6 * h * ((t_lat + 1) / 2) ** 2   # meniscus: climbs the lateral wall
-            E = _soft(level - y, 0.03)
-            keep = keep * (1 - 0.92 * E)
-            masks['effusion'] = masks.get('effusion', False) | (inside & (y > level))
-        if 'consolidation' in findings and findings['consolidation']['lobe'].startswith(side):
-            c = FG['consolidation']
-            px, py = _to_xy(G, *c['fr'])
-            blob = np.exp(-(((x - px) / (c['sig'] * c['elong'])) ** 2 + ((y - py) / c['sig']) ** 2))
-            t2 = _smooth_noise(np.random.default_rng(c['tex']), n, 16)
-            Cn = np.clip(blob * (0.8 + 0.45 * t2), 0, 1) * lung
-            keep = keep * (1 - 0.8 * Cn)
-            extra += 0.08 * Cn
-            masks['consolidation'] = (blob > 0.35) & inside
-        if 'pneumothorax' in findings and findings['pneumothorax']['side'] == side:
-            cpt = FG['pneumothorax']['c']
-            hx, hy = G['cx'] - G['sg'] * 0.55 * G['a'], G['yc'] + 0.55 * G['b']   # collapse towards hilum/base
-            fc, _ = _lung_field(hx + (x - hx) / cpt, hy + (y - hy) / cpt, G, P)
-            collapsed = _soft(fc, 0.05)
-            rim = lung * (1 - collapsed)
-            marks = marks * collapsed                   # no lung markings beyond the pleural line
-            extra += -0.07 * rim + 0.2 * np.exp(-(fc / 0.04) ** 2) * lung   # lucent rim + pleural line
-            masks['pneumothorax'] = inside & (fc > 0)
-        if 'atelectasis' in findings and side in _sides(findings['atelectasis']['side']):
-            A, j = FG['atelectasis'], (0 if side == 'right' else 1)
-            bx = G['cx'] + G['sg'] * A['shift'][j] * G['a']
-            by = G['bottom'] - P['dome_h'] * 0.6 - 0.12
-            d = np.abs(np.cos(A['tilt'][j]) * (y - by) - np.sin(A['tilt'][j]) * (x - bx))
-            band = _soft(d - A['thick'], 0.008) * _soft(np.abs(x - bx) - A['length'] * G['a'], 0.03) * lung
-            keep = keep * (1 - 0.85 * band)
-            extra += 0.1 * band
-            masks['atelectasis'] = masks.get('atelectasis', False) | ((band > 0.4) & inside)
+        keep, marks = _lung_findings(side, G, x, y, lung, (f < 0) & (g < 0), keep, 1.0 * lung, extra, findings, FG, P, n,
+                                     masks)
         air += lung * keep
         plain += lung
         mark_w += marks * keep
@@ -260,19 +287,7 @@ def render_frontal(P: dict, findings: dict, FG: dict, rng: np.random.Generator, 
     silhouette = np.maximum(heart, np.clip(mediast, 0, 1))     # heart and mediastinum: one cardiomediastinal shadow
     D = D - 0.36 * air + 0.13 * silhouette * torso - 0.12 * trachea - 0.15 * bubble
     steps['heart'] = D.copy()
-    # bones: spine, ribs (all k at once), clavicles
-    spine = _soft(np.abs(x) - 0.07, 0.01) * (0.7 + 0.3 * np.cos(np.pi * y / 0.07) ** 2)
-    t = np.clip((np.abs(x) - 0.07) / 0.75, 0, 1)
-    phase = (y - P['rib_y0'] + 0.1 * t - 0.45 * t ** 2) / P['rib_dy']
-    kk = np.round(phase)
-    ribs = np.exp(-(((phase - kk) * P['rib_dy']) / 0.026) ** 2) * ((kk >= 0) & (kk <= 9))
-    ribs = ribs * (np.abs(x) > 0.07) * _soft(np.abs(x) - 0.9 * P['body_w'], 0.03)   # ribs stop at the chest wall
-    ribs = ribs * _soft(y - P['bottom_r'] - 0.2, 0.05)                               # ... and at the abdomen
-    ant_phase = (y - P['rib_y0'] - 0.1 - 0.5 * (1 - t) ** 2) / (P['rib_dy'] * 1.1)
-    ka = np.round(ant_phase)
-    ant = 0.45 * np.exp(-(((ant_phase - ka) * P['rib_dy']) / 0.03) ** 2) * ((ka >= 0) & (ka <= 5)) * (t > 0.3)
-    clav = sum(_soft(_segment(x, y, (sg * 0.06, -0.72), (sg * 0.62, -0.86)) - 0.03, 0.01) for sg in (-1, 1))
-    D = D + (0.07 * spine + 0.11 * ribs + 0.05 * ant + 0.18 * clav) * torso
+    D = D + _frontal_bones(x, y, P) * torso
     steps['bones'] = D.copy()
     D = D + 0.12 * mark_w + extra + 0.025 * tex * torso
     if 'nodule' in findings:

@@ -500,8 +500,50 @@ def train(cfg: Config, run_dir, resume: bool = False, quiet: bool | None = None)
 
 
 def _train(cfg: Config, run: RunFolder, resume: bool, device, rank: int, world: int, quiet: bool) -> dict:
-    main, t_start = rank == 0, time.time()
+    "The loop, in named steps: set up, resume, then per stage its start and its epochs; finally the test split."
+    t_start = time.time()
     seed_everything(cfg.train.seed)
+    job = _set_up(cfg, run, device, rank, world, quiet)
+    state, saved, resume_at = _resume_point(job, resume)
+    stages = plan_stages(cfg)
+    opt = sched = None
+    for si, stage in enumerate(stages):
+        if si < state['stage_index']: continue
+        continuing = resume_at is not None and resume_at[0] == si   # `last` holds this stage's weights, optimizer and RNG
+        opt, sched = _start_stage(job, state, stages, si, opt, sched, saved if continuing else None)
+        bar = tqdm(range(state['epoch'], stage.epochs), desc=f'{cfg.variant} {stage.name}', disable=quiet,
+                   initial=state['epoch'], total=stage.epochs)
+        for epoch in bar:
+            if _run_epoch(job, state, stage, si, epoch, opt, sched, bar): break
+        state['stage_index'], state['epoch'], state['stale'] = si + 1, 0, 0
+    _barrier(world)
+    return _finish(job, state, t_start) if job.main else {}
+
+# %% ../nbs/09_train.ipynb #trstep02
+@dataclass
+class _Job:
+    "What every step of `_train` uses: the config, the run folder, where it runs, the data and the model."
+    cfg: Config
+    run: RunFolder
+    device: torch.device
+    rank: int
+    world: int
+    quiet: bool
+    prep: PreparedData
+    model: UARModel
+    fwd_model: torch.nn.Module      # the model as the training step calls it (compiled, wrapped for DDP)
+    train_ds: data.ReportDataset
+    val_loader: torch.utils.data.DataLoader
+    val_refs: dict | None           # rank 0 only: it validates
+    n_batches: int                  # optimizer steps per epoch (for the schedule)
+
+    @property
+    def main(self) -> bool: return self.rank == 0
+
+
+def _set_up(cfg: Config, run: RunFolder, device, rank: int, world: int, quiet: bool) -> _Job:
+    "Check the splits, prepare the data once (rank 0 first, the others read its caches), build the model and loaders."
+    main = rank == 0
     data.check_splits(cfg)   # every split usable before any training: fails in seconds, naming the split
     if main: prep = prepare_data(cfg, progress=not quiet)
     _barrier(world)
@@ -517,63 +559,72 @@ def _train(cfg: Config, run: RunFolder, resume: bool, device, rank: int, world: 
         if not quiet: print(describe_loss_weights(w))
     fwd_model = torch.compile(model) if cfg.train.compile else model
     if world > 1: fwd_model = torch.nn.parallel.DistributedDataParallel(fwd_model, find_unused_parameters=True)
-
-    state = {'stage_index': 0, 'epoch': 0, 'global_step': 0, 'best': None, 'stage_best': {}, 'stale': 0, 'log': []}
-    saved, resume_at = None, None
-    if resume:
-        saved = load_trainer_state(run)
-        _load_weights(model, run.last, device)
-        state = {'stage_best': {}, **saved['state']}
-        resume_at = (state['stage_index'], state['epoch'])
-    stages = plan_stages(cfg)
-    within_stage2 = cfg.train.two_stage and not cfg.train.select_across_stages
-    one_optimizer = cfg.train.stage2_optimizer == 'continue'
     n_batches = len(ShardedBatchSampler(len(train_ds), cfg.train.batch_size, 0, rank, world, max_batches=cfg.train.max_steps_per_epoch))
-    opt = sched = None
-    for si, stage in enumerate(stages):
-        if si < state['stage_index']: continue
-        continuing = resume_at is not None and resume_at[0] == si   # `last` holds this stage's weights, optimizer and RNG
-        if si > 0 and not continuing:
-            if run.best.exists(): _barrier(world); _load_weights(model, run.best, device)  # stage 2 starts from the stage-1 best
-            if within_stage2: state['best'] = None     # the reported model is selected among stage-2 epochs only
-        if opt is None or not one_optimizer:   # restart: a new AdamW and a full schedule per stage; continue: one for all
-            opt = make_optimizer(model, cfg)
-            sched = make_scheduler(opt, cfg, n_batches * (sum(s.epochs for s in stages) if one_optimizer else stage.epochs))
-        if continuing:
-            opt.load_state_dict(saved['optimizer']); sched.load_state_dict(saved['scheduler']); _set_rng_state(saved['rng'])
-        elif si > 0 and main:   # the stage's start is `last` before its first epoch can overwrite `best` (a resume starts here)
-            save_last(model, run, state, opt, sched)
-        bar = tqdm(range(state['epoch'], stage.epochs), desc=f'{cfg.variant} {stage.name}', disable=quiet,
-                   initial=state['epoch'], total=stage.epochs)
-        for epoch in bar:
-            t0 = time.time()
-            sampler = ShardedBatchSampler(len(train_ds), cfg.train.batch_size, epoch_seed(cfg.train.seed, si, epoch), rank, world,
-                                          max_batches=cfg.train.max_steps_per_epoch)
-            train_ds.crop_seed = epoch_seed(cfg.train.seed, si, epoch) + 1   # random crops keyed by (epoch, item): any world size
-            loader = torch.utils.data.DataLoader(train_ds, batch_sampler=sampler, collate_fn=data.collate,
-                                                 num_workers=cfg.data.num_workers, pin_memory=device.type == 'cuda')
-            batches = tqdm(loader, desc=f'epoch {epoch + 1}', leave=False, disable=quiet)
-            losses = train_one_epoch(fwd_model, loader, opt, sched, stage, cfg, device, progress=batches)
-            state['global_step'] += losses.pop('steps')
-            row = {'stage': stage.name, 'epoch': epoch + 1, 'step': state['global_step'], 'lr': sched.get_last_lr()[0], **losses}
-            stop = False
-            if main and ((epoch + 1) % cfg.train.val_every == 0 or epoch + 1 == stage.epochs):
-                val = validate(model, val_loader, val_refs, cfg, stage, quiet)
-                row.update({f'val_{k}': v for k, v in val.items()})
-                if _select(state, stage, epoch + 1, val, cfg): save_checkpoint(model, run.best)
-                else: stop = bool(cfg.train.patience) and state['stale'] >= cfg.train.patience
-            row['seconds'] = round(time.time() - t0, 3)
-            state['epoch'] = stage.epochs if stop else epoch + 1   # an early stop ends the stage, also on resume
-            state['log'].append(row)
-            if main:
-                save_last(model, run, state, opt, sched)
-                run.write_log(state['log'])
-                bar.set_postfix(loss=f"{row['loss']:.3f}", best=f"{(state['best'] or {}).get('score', float('nan')):.3f}")
-            if _broadcast(stop, world): break
-        state['stage_index'], state['epoch'], state['stale'] = si + 1, 0, 0
-    _barrier(world)
-    if not main: return {}
-    metrics = evaluate_test(cfg, run, prep, device, use_mask=(state['best'] or {}).get('use_mask', False), quiet=quiet)
+    return _Job(cfg, run, device, rank, world, quiet, prep, model, fwd_model, train_ds, val_loader, val_refs, n_batches)
+
+# %% ../nbs/09_train.ipynb #trstep04
+def _resume_point(job: _Job, resume: bool) -> tuple[dict, dict | None, tuple | None]:
+    "(trainer state, saved `last`, (stage, epoch) to resume at): a fresh state, or `last`'s with its weights loaded."
+    state = {'stage_index': 0, 'epoch': 0, 'global_step': 0, 'best': None, 'stage_best': {}, 'stale': 0, 'log': []}
+    if not resume: return state, None, None
+    saved = load_trainer_state(job.run)
+    _load_weights(job.model, job.run.last, job.device)
+    state = {'stage_best': {}, **saved['state']}
+    return state, saved, (state['stage_index'], state['epoch'])
+
+
+def _start_stage(job: _Job, state: dict, stages: list, si: int, opt, sched, saved: dict | None):
+    """Stage `si`'s optimizer and schedule. A new stage 2 starts from the stage-1 best (and, by default, forgets its
+    score) and saves `last` before its first epoch; `saved` (a resumed stage) restores optimizer, schedule and RNG."""
+    cfg, model = job.cfg, job.model
+    one_optimizer = cfg.train.stage2_optimizer == 'continue'
+    if si > 0 and saved is None:
+        if job.run.best.exists(): _barrier(job.world); _load_weights(model, job.run.best, job.device)  # the stage-1 best
+        if cfg.train.two_stage and not cfg.train.select_across_stages: state['best'] = None   # select among stage 2's epochs
+    if opt is None or not one_optimizer:   # restart: a new AdamW and a full schedule per stage; continue: one for all
+        opt = make_optimizer(model, cfg)
+        sched = make_scheduler(opt, cfg, job.n_batches * (sum(s.epochs for s in stages) if one_optimizer else stages[si].epochs))
+    if saved is not None:
+        opt.load_state_dict(saved['optimizer']); sched.load_state_dict(saved['scheduler']); _set_rng_state(saved['rng'])
+    elif si > 0 and job.main:   # the stage's start is `last` before its first epoch can overwrite `best` (a resume starts here)
+        save_last(model, job.run, state, opt, sched)
+    return opt, sched
+
+# %% ../nbs/09_train.ipynb #trstep06
+def _run_epoch(job: _Job, state: dict, stage: Stage, si: int, epoch: int, opt, sched, bar) -> bool:
+    """One epoch: train on this epoch's batches (one global order, sharded), validate and keep `best` (rank 0), save
+    `last` and the log. True when the stage stops early (`train.patience`), on every rank."""
+    cfg, t0 = job.cfg, time.time()
+    sampler = ShardedBatchSampler(len(job.train_ds), cfg.train.batch_size, epoch_seed(cfg.train.seed, si, epoch), job.rank, job.world,
+                                  max_batches=cfg.train.max_steps_per_epoch)
+    job.train_ds.crop_seed = epoch_seed(cfg.train.seed, si, epoch) + 1   # random crops keyed by (epoch, item): any world size
+    loader = torch.utils.data.DataLoader(job.train_ds, batch_sampler=sampler, collate_fn=data.collate,
+                                         num_workers=cfg.data.num_workers, pin_memory=job.device.type == 'cuda')
+    batches = tqdm(loader, desc=f'epoch {epoch + 1}', leave=False, disable=job.quiet)
+    losses = train_one_epoch(job.fwd_model, loader, opt, sched, stage, cfg, job.device, progress=batches)
+    state['global_step'] += losses.pop('steps')
+    row = {'stage': stage.name, 'epoch': epoch + 1, 'step': state['global_step'], 'lr': sched.get_last_lr()[0], **losses}
+    stop = False
+    if job.main and ((epoch + 1) % cfg.train.val_every == 0 or epoch + 1 == stage.epochs):
+        val = validate(job.model, job.val_loader, job.val_refs, cfg, stage, job.quiet)
+        row.update({f'val_{k}': v for k, v in val.items()})
+        if _select(state, stage, epoch + 1, val, cfg): save_checkpoint(job.model, job.run.best)
+        else: stop = bool(cfg.train.patience) and state['stale'] >= cfg.train.patience
+    row['seconds'] = round(time.time() - t0, 3)
+    state['epoch'] = stage.epochs if stop else epoch + 1   # an early stop ends the stage, also on resume
+    state['log'].append(row)
+    if job.main:
+        save_last(job.model, job.run, state, opt, sched)
+        job.run.write_log(state['log'])
+        bar.set_postfix(loss=f"{row['loss']:.3f}", best=f"{(state['best'] or {}).get('score', float('nan')):.3f}")
+    return _broadcast(stop, job.world)
+
+# %% ../nbs/09_train.ipynb #trstep08
+def _finish(job: _Job, state: dict, t_start: float) -> dict:
+    "Rank 0, after the last stage: score the selected checkpoint on the test split once, write metrics.json, close the run."
+    run = job.run
+    metrics = evaluate_test(job.cfg, run, job.prep, job.device, use_mask=(state['best'] or {}).get('use_mask', False),
+                            quiet=job.quiet)
     metrics.update({'selected': state['best'], 'best_per_stage': state['stage_best'], 'seconds': round(time.time() - t_start, 2)})
     run.write_json(run.metrics, metrics)
     make_self_contained(run.path)   # the run folder suffices for uar generate
