@@ -9,8 +9,8 @@ sees printed values and figures without running anything. Two users of this modu
 
 Execution has nbdev_test's semantics (cells flagged `#| slow`/`#| gpu`, `#| eval: false` and `nbdev_export()`
 cells do not run) in an offline environment, and every notebook starts from the same global state (seeds 0,
-matplotlib defaults), whichever notebook ran before it in the same process. Figures are saved at 72 dpi as 256-colour
-PNGs; tqdm bars and widgets are not saved. The experiment notebooks (papermill inputs) stay output-free.
+matplotlib defaults), whichever notebook ran before it in the same process. Figures are saved at 72 dpi (or a cell's
+`#| figure_dpi`) as 256-colour PNGs; tqdm bars and widgets are not saved. The experiment notebooks (papermill inputs) stay output-free.
 
 What the comparison ignores (see `normalise`): temporary and checkout paths, durations and clock times, memory
 addresses; numbers written with a fraction agree within `REL_TOL`/`ABS_TOL` or one unit of the last printed digit;
@@ -22,6 +22,9 @@ next line:
     #| outputs_vary: numbers     # every number in this cell's text outputs is masked; the rest must match
     #| outputs_vary: text        # only the number and kind of outputs are compared
     #| outputs_vary: shared      # the outputs come from ../shared (absent in a user's clone): compared only when present
+
+The figures a reader is meant to study (attention over an X-ray, retrieval text) can be saved sharper, per cell:
+`#| figure_dpi: 150` (50-200) draws that cell's figures at 150 dpi; keep it to the few that need it (repo size).
 
 Saved outputs must not depend on the CPU they were made on (CI's may lack AVX-512). To check a notebook as another
 CPU would run it, force PyTorch's AVX2 kernels:
@@ -79,6 +82,15 @@ def _fresh_state():
     import matplotlib.pyplot as plt; plt.close('all')
 
 
+def figure_dpi(cell) -> int | None:
+    "The `#| figure_dpi: N` directive of a cell (None without one): its figures are saved at N dpi instead of 72."
+    v = (getattr(cell, 'directives_', {}) or {}).get('figure_dpi:')
+    if not v: return None
+    if not v[0].isdigit() or not 50 <= int(v[0]) <= 200:
+        raise ValueError(f'cell {_first_line(cell)!r}: `#| figure_dpi: {v[0]}` - give a whole number of dpi from 50 to 200')
+    return int(v[0])
+
+
 def execute(nb_path, force_flags=()):
     """Run `nb_path` top to bottom like nbdev_test; return (processed notebook with fresh outputs, error text or None).
 
@@ -103,6 +115,8 @@ def execute(nb_path, force_flags=()):
         if d.get('eval:', [''])[0].lower() == 'false': return True
         if flags & d.keys(): return True
         cell.ran_ = True
+        import matplotlib   # this cell's figures at its `#| figure_dpi: N` (the figures a reader studies), else compact
+        matplotlib.rcParams['figure.dpi'] = figure_dpi(cell) or FIGURE_RC['figure.dpi']
         return False
 
     _fresh_state()

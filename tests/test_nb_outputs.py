@@ -41,3 +41,22 @@ def test_saved_outputs_drop_progress_bars_and_keep_figures_small():
     out = saveable([stderr, fig])
     assert len(out) == 1 and png_size(out[0]['data']['image/png']) == (300, 200)
     assert len(out[0]['data']['image/png']) <= len(fig['data']['image/png'])
+
+
+def test_figure_dpi_directive_sharpens_one_cell(tmp_path):
+    "`#| figure_dpi: 144` draws that cell's figures at 144 dpi; the next cell is back at the compact 72."
+    import json, pytest
+    from nb_outputs import execute, figure_dpi
+    from types import SimpleNamespace
+    cell = lambda src: {'cell_type': 'code', 'execution_count': None, 'id': f'c{len(src)}', 'metadata': {}, 'outputs': [],
+                        'source': src}
+    fig = 'import matplotlib.pyplot as plt\nplt.figure(figsize=(2, 1)); plt.plot([0, 1]); plt.show()'
+    nb = {'cells': [cell('#| figure_dpi: 144\n' + fig), cell(fig + '\n')], 'metadata': {}, 'nbformat': 4, 'nbformat_minor': 5}
+    (tmp_path / 'f.ipynb').write_text(json.dumps(nb))
+    ran, err = execute(tmp_path / 'f.ipynb')
+    assert err is None, err
+    sizes = [png_size(''.join(o['data']['image/png'])) for c in ran.cells for o in c.outputs if 'image/png' in o.get('data', {})]
+    (w1, h1), (w0, h0) = sizes                                # tight bounding boxes: about, not exactly, 2x
+    assert abs(w1 - 2 * w0) <= 6 and abs(h1 - 2 * h0) <= 6, sizes
+    with pytest.raises(ValueError, match='whole number of dpi from 50 to 200'):
+        figure_dpi(SimpleNamespace(directives_={'figure_dpi:': ['600']}, source='#| figure_dpi: 600'))

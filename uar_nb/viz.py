@@ -39,7 +39,7 @@ def finish(fig, save=None, dpi: int = 150):
         fig.savefig(save, dpi=dpi, bbox_inches='tight')
     return fig
 
-# %% ../nbs/10_viz.ipynb #4c0a2b88
+# %% ../nbs/10_viz.ipynb #2d90212f
 def read_jsonl(path) -> list[dict]:
     "Rows of a JSON-lines file."
     path = Path(path)
@@ -54,7 +54,7 @@ def selected_position(run_dir, rows: list[dict]) -> int | None:
     hit = [i + 1 for i, r in enumerate(rows) if sel and (r.get('stage'), r.get('epoch')) == (sel.get('stage'), sel.get('epoch'))]
     return hit[0] if hit else None
 
-
+# %% ../nbs/10_viz.ipynb #68b60f7c
 def run_name(run_dir) -> str:
     "A run's name for titles: its folder, or the folder above a study's `runs/<name>/run`."
     p = Path(run_dir).resolve()
@@ -66,7 +66,7 @@ def mark_stages(ax, rows: list[dict]) -> None:
     for i in range(1, len(rows)):
         if rows[i]['stage'] != rows[i - 1]['stage']: ax.axvline(i + 0.5, color='gray', lw=0.8, ls='--')
 
-
+# %% ../nbs/10_viz.ipynb #12017ed3
 def plot_losses(run_dir, metrics=('val_BLEU_4', 'val_CIDEr'), save=None):
     "Loss terms per epoch (left) and validation metrics (right) of one run, stages marked, the reported checkpoint starred."
     rows = read_jsonl(Path(run_dir) / 'log.jsonl')
@@ -394,7 +394,7 @@ def code_cmap(n_codes: int, levels: int = 1):
     hsv = np.array([[hue[s], sat[l], light[l]] for s in range(shapes) for l in range(levels)])
     return ListedColormap(hsv_to_rgb(hsv), name=f'codes{n_codes}')
 
-# %% ../nbs/10_viz.ipynb #57b6bda2
+# %% ../nbs/10_viz.ipynb #fa1e3b1f
 def study_runs(study_dir) -> dict:
     "variant -> run folder of its lowest complete seed, in the order of config.VARIANTS (then any others)."
     return {v: seeds[0][1] for v, seeds in study_seed_runs(study_dir).items()}
@@ -415,7 +415,7 @@ def attention_rows(models: dict) -> dict:
     if without is not None: rows[f'{without} (no TIR)'] = (models[without], False)
     return rows
 
-
+# %% ../nbs/10_viz.ipynb #9e078d00
 def alignment_figures(study_dir, out_dir=None, words=None, n_similar: int = 8, n_retrieval: int = 50,
                       k: int = 3, device: str = 'cpu') -> dict:
     "Write attention.png, retrieval.png, similarity.png and basis_gram.png for a study; returns name -> path (or reason)."
