@@ -645,7 +645,7 @@ def pointing_items(model, loader, reports: dict, cfg: Config, use_mask: bool, qu
             if mask_off: items[-1]['attn_mask_off'] = off[r, :len(words)].numpy()
     return items
 
-
+# %% ../nbs/09_train.ipynb #evid0003
 @torch.no_grad()
 def memory_features(model, loader, quiet=True) -> tuple[list, torch.Tensor]:
     "Each study's visual memory (the encoder output the decoder attends to), flattened: ids and (N, n_visual * d)."
@@ -663,7 +663,7 @@ def sentence_logprob(model, memory_kv, text: str, use_mask: bool) -> torch.Tenso
     logp = model.decode_step(x[:, :-1], memory_kv, use_mask=use_mask).float().log_softmax(-1)
     return logp.gather(-1, x[:, 1:, None])[..., 0].sum(1)
 
-
+# %% ../nbs/09_train.ipynb #evid0006
 def finding_diagnostics(model, cfg: Config, prep: PreparedData, test_loader, labels: dict, use_mask: bool, quiet=True) -> dict:
     """Where the findings are lost (synthetic data): a linear probe of each finding from the visual memory (train split
     without augmentation -> test split) and the AUC of the decoder's contrast score d_f (02_toydata FINDING_CONTRASTS)."""
@@ -692,8 +692,6 @@ def finding_diagnostics(model, cfg: Config, prep: PreparedData, test_loader, lab
             'probe': 'lsu.probe_f1 (L2 logistic regression, C=0.1) per finding on the standardised flattened visual memory, '
                      'train split (no augmentation) -> F1 on the test split', 'contrast': 'AUC over test studies of d_f = mean log p(prefix + stated) - '
                      'log p(prefix + denied) (02_toydata FINDING_CONTRASTS) against the generator labels'}
-
-
 
 # %% ../nbs/09_train.ipynb #e7d1a0c3
 def method_evidence(cfg: Config, model, loader, reports: dict, use_mask: bool, quiet=True) -> tuple[dict, dict]:
