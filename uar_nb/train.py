@@ -212,7 +212,7 @@ def make_optimizer(model, cfg: Config) -> torch.optim.Optimizer:
     try: return torch.optim.AdamW(groups, lr=t.lr, fused=True)
     except (RuntimeError, TypeError): return torch.optim.AdamW(groups, lr=t.lr)   # older torch: no fused CPU kernel
 
-
+# %% ../nbs/09_train.ipynb #tr26x003
 def make_scheduler(opt, cfg: Config, total_steps: int):
     "Linear warm-up, then cosine decay to 10% (or constant)."
     warm, kind = cfg.train.warmup_steps, cfg.train.scheduler
@@ -224,7 +224,7 @@ def make_scheduler(opt, cfg: Config, total_steps: int):
         return w * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p)))
     return torch.optim.lr_scheduler.LambdaLR(opt, factor)
 
-
+# %% ../nbs/09_train.ipynb #tr26x006
 def train_one_epoch(model, loader, opt, sched, stage: Stage, cfg: Config, device, progress=None) -> dict:
     "One pass over `loader`; returns the mean of each loss term."
     model.train()
@@ -246,7 +246,7 @@ def train_one_epoch(model, loader, opt, sched, stage: Stage, cfg: Config, device
     means = (sums / max(n, 1)).tolist()
     return dict(zip(['loss', 'loss_ce', 'loss_global', 'loss_mask'], means), steps=n)
 
-
+# %% ../nbs/09_train.ipynb #tr26x008
 @torch.no_grad()
 def generate_reports(model, loader, cfg: Config, use_mask: bool, desc='decode', quiet=False, beam_size: int | None = None) -> dict:
     "id -> generated report, beam search with the decode config (or `beam_size`; 1 = greedy)."
