@@ -231,7 +231,7 @@ def format_table(report: dict) -> str:
         rows.append(f"| {t['kind']} | {t['images_per_s']} | {t['image_size']} | {t['tokens_per_image']} |")
     return '\n'.join(rows)
 
-
+# %% ../nbs/12_bench.ipynb #be26x002
 def run_bench(device: str = 'cpu', variants=('UAR', 'BASE'), batch_sizes=(16, 64), quick: bool = False,
               json_path=None, preset: str = 'iu_xray', compile: bool = False, steps: int | None = None,
               warmup: int | None = None, tokenizers=('dvae', 'kmeans'), quiet: bool = False) -> dict:

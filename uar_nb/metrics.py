@@ -52,6 +52,7 @@ def _close_meteor(m) -> None:
         p.kill()
     p.wait()
 
+# %% ../nbs/08_metrics.ipynb #me26x002
 def meteor_score(gts: dict[str, list[str]], res: dict[str, list[str]]) -> float:
     "Corpus METEOR 1.5 via pycocoevalcap (starts and always stops one java process). Raises if Java is missing or fails."
     if not java_available(): raise RuntimeError(f'no `java` on PATH. {JRE_HINT}')
@@ -71,6 +72,7 @@ def meteor_score(gts: dict[str, list[str]], res: dict[str, list[str]]) -> float:
 def _as_lists(d: Mapping[str, str | list[str]]) -> dict[str, list[str]]:
     return {str(k): (list(v) if isinstance(v, (list, tuple)) else [v]) for k, v in d.items()}
 
+# %% ../nbs/08_metrics.ipynb #me26x004
 def compute_scores(gts: Mapping[str, str | list[str]], res: Mapping[str, str | list[str]],
                    meteor: bool | None = None) -> dict[str, float]:
     """R2Gen's scorer: BLEU_1..4, METEOR, ROUGE_L, CIDEr of predictions `res` against references `gts`.
@@ -326,6 +328,7 @@ def binarize_labels(labels: list[Mapping], names: list[str], uncertain: str = 'p
     y = (v == 1) | ((v == -1) & (uncertain == 'positive'))
     return y.astype(int), ~((v == -1) & (uncertain == 'ignore'))
 
+# %% ../nbs/08_metrics.ipynb #me26y002
 def ce_masked(y_true: np.ndarray, y_pred: np.ndarray, counted: np.ndarray, names: list[str], mapping: dict | None = None,
               zero_division: float = 0.0) -> dict:
     """`ce_scores` over the counted cells only: micro pools them, macro averages the labels and example-based the
@@ -349,6 +352,7 @@ def ce_masked(y_true: np.ndarray, y_pred: np.ndarray, counted: np.ndarray, names
                       'zero_division': zero_division, **(mapping or {})}
     return out
 
+# %% ../nbs/08_metrics.ipynb #me26y004
 def clinical_efficacy(ref_labels: list[Mapping], pred_labels: list[Mapping], uncertain: str = 'positive',
                       labeler: str = 'rule', zero_division: float = 0.0) -> dict:
     """CE of generated reports' CheXpert labels against their references' (same order), over the 14 observations

@@ -50,7 +50,7 @@ class FeedForward(nn.Sequential):
     def __init__(self, d_model: int, d_ff: int, dropout: float):
         super().__init__(nn.Linear(d_model, d_ff), nn.GELU(), nn.Dropout(dropout), nn.Linear(d_ff, d_model))
 
-
+# %% ../nbs/06_model.ipynb #mo26x003
 class EncoderLayer(nn.Module):
     "Pre-LN: x + SelfAttn(LN(x)); x + FFN(LN(x))."
     def __init__(self, d_model, n_heads, d_ff, dropout, attention_dropout=None):
@@ -110,7 +110,7 @@ def native_grid(backbone: nn.Module, image_size: int) -> int:
     backbone.train(was)
     return side
 
-
+# %% ../nbs/06_model.ipynb #mo26y002
 class ResNetPatchEmbedding(nn.Module):
     """Images (B, V, 1|3, S, S) in [0,1] -> (B, V*grid*grid, d): the ResNet map cell by cell (or avg-pooled to `grid`
     when grid > 0), linear + pos + view."""

@@ -78,7 +78,8 @@ def _as_overrides(x, where: str) -> dict:
 
 
 def epoch_overrides(epochs: int, two_stage: bool = True) -> dict:
-    "N epochs in all: single-stage variants train N; two-stage ones 2/3 in stage 1 and the rest in stage 2 (as the presets)."
+    """N epochs in all: single-stage variants train N; two-stage ones 2/3 in stage 1 and the rest in stage 2 (as the
+    presets)."""
     if not epochs: return {}
     if epochs == 1 and not two_stage: return {'train.epochs': 1}
     if epochs < 2: raise ConfigError(f'epochs={epochs}: a two-stage variant needs at least 2 (one per stage); use epochs: 2 or more, '
@@ -113,8 +114,10 @@ def load_study(path) -> Study:
     if bad: raise StudyError(f'{path}: unknown key figures.{bad[0]!r}; valid keys of figures: {", ".join(FIGURE_KEYS)}')
     missing = [k for k in REQUIRED_KEYS if k not in d]
     if missing: raise StudyError(f'{path}: missing key {missing[0]!r}; a study needs {", ".join(REQUIRED_KEYS)}')
-    if d['dataset'] not in DATASET_NAMES: raise StudyError(f'{path}: unknown dataset {d["dataset"]!r}; valid datasets: {", ".join(DATASET_NAMES)}')
-    if d['preset'] not in PRESETS: raise StudyError(f'{path}: unknown preset {d["preset"]!r}; valid presets: {", ".join(PRESETS)}')
+    if d['dataset'] not in DATASET_NAMES: raise StudyError(f'{path}: unknown dataset {d["dataset"]!r}; valid datasets: '
+                                                           f'{", ".join(DATASET_NAMES)}')
+    if d['preset'] not in PRESETS: raise StudyError(f'{path}: unknown preset {d["preset"]!r}; valid presets: '
+                                                    f'{", ".join(PRESETS)}')
     variants = d['variants'] if isinstance(d['variants'], list) else [d['variants']]
     bad = [v for v in variants if v not in VARIANTS]
     if bad: raise StudyError(f'{path}: unknown variant {bad[0]!r}; valid variants: {", ".join(VARIANTS)}')
@@ -124,8 +127,10 @@ def load_study(path) -> Study:
     if len(set(variants)) != len(variants) or len(set(seeds)) != len(seeds):
         raise StudyError(f'{path}: variants and seeds must not repeat ({variants}, {seeds})')
     st = Study(name=str(d.get('name') or path.stem), dataset=d['dataset'], preset=d['preset'],
-               data_dir=str(Path(str(d['data_dir'])).expanduser()),   # relative to the working directory: kernels run there too
-               variants=list(variants), seeds=list(seeds), epochs=int(d.get('epochs') or 0), device=str(d.get('device') or 'auto'),
+               # relative to the working directory: kernels run there too
+               data_dir=str(Path(str(d['data_dir'])).expanduser()),
+               variants=list(variants), seeds=list(seeds), epochs=int(d.get('epochs') or 0),
+               device=str(d.get('device') or 'auto'),
                overrides=_as_overrides(d.get('overrides'), str(path)), figures=dict(d.get('figures') or {}),
                toy_data=d.get('toy_data') or {},
                description=str(d.get('description') or ''), path=str(path))
@@ -136,21 +141,25 @@ def load_study(path) -> Study:
     return st
 
 # %% ../nbs/11_study.ipynb #11e6f00b
-def _whole(v, lo: int) -> bool: return isinstance(v, int) and not isinstance(v, bool) and v >= lo   # YAML true is an int
+# YAML true is an int
+def _whole(v, lo: int) -> bool: return isinstance(v, int) and not isinstance(v, bool) and v >= lo
 
 
 def _check_values(path, st: Study) -> None:
-    "Beyond the keys: a name that stays inside the results folder, a device the kit runs on, figure options of the right type."
+    """Beyond the keys: a name that stays inside the results folder, a device the kit runs on, figure options of the
+    right type."""
     n = st.name
     if n in ('.', '..') or n.startswith('.') or '/' in n or '\\' in n or Path(n).is_absolute():
-        raise StudyError(f'{path}: name {n!r} must be a plain folder name (no "/", not starting with "."): the study writes '
+        raise StudyError(f'{path}: name {n!r} must be a plain folder name (no "/", not starting with "."): the study '
+                         'writes '
                          f'<results>/<name>/ and nothing outside it')
     try: check_device(st.device)
     except ValueError as e: raise StudyError(f'{path}: {e}') from None
     t = st.toy_data
     if t:
         if not isinstance(t, dict) or set(t) - {'n', 'seed'}:
-            raise StudyError(f'{path}: toy_data must be a mapping with n and/or seed (as `uar toy --n N --seed S`), got {t!r}')
+            raise StudyError(f'{path}: toy_data must be a mapping with n and/or seed (as `uar toy --n N --seed S`), '
+                             f'got {t!r}')
         if st.dataset != 'toy': raise StudyError(f'{path}: toy_data needs dataset: toy (got dataset: {st.dataset})')
         for k, lo in (('n', 1), ('seed', 0)):
             if k in t and not _whole(t[k], lo):
@@ -159,11 +168,14 @@ def _check_values(path, st: Study) -> None:
     for k in ('n_similar', 'n_retrieval'):
         if k in f and not _whole(f[k], 1):
             raise StudyError(f'{path}: figures.{k} must be a whole number >= 1, got {f[k]!r} ({type(f[k]).__name__})')
-    if f.get('words') is not None and not (isinstance(f['words'], list) and all(isinstance(w, str) for w in f['words'])):
-        raise StudyError(f'{path}: figures.words must be a list of words, e.g. [effusion, cardiomegaly], got {f["words"]!r}')
+    if f.get('words') is not None and not (isinstance(f['words'], list) and all(isinstance(w,
+                                                                                           str) for w in f['words'])):
+        raise StudyError(f'{path}: figures.words must be a list of words, e.g. [effusion, cardiomegaly], got '
+                         f'{f["words"]!r}')
 
 # %% ../nbs/11_study.ipynb #db5583db
-SMOKE_OVERRIDES = ['model.d_model=32', 'model.n_heads=2', 'model.n_enc_layers=1', 'model.n_dec_layers=1', 'model.d_ff=64',
+SMOKE_OVERRIDES = ['model.d_model=32', 'model.n_heads=2', 'model.n_enc_layers=1', 'model.n_dec_layers=1',
+                   'model.d_ff=64',
                    'model.basis_size=64', 'lsu.kmeans_codes=32', 'lsu.kmeans_max_patches=2000', 'train.stage1_epochs=1',
                    'train.stage2_epochs=1', 'train.epochs=1', 'train.max_steps_per_epoch=2', 'decode.beam_size=1',
                    'decode.max_len=12', 'train.quiet=true', 'train.test_meteor=false']   # no Java start-up for METEOR
@@ -184,7 +196,8 @@ def setup_run(variant: str = 'UAR', preset: str = 'toy', dataset: str = '', data
     if not data_dir:
         data_dir = str(smoke_data())
         overrides = {**_as_overrides(SMOKE_OVERRIDES, 'SMOKE_OVERRIDES'), **overrides}
-    cfg = run_config(preset, variant, seed, dataset=dataset, data_dir=data_dir, device=device, epochs=epochs, overrides=overrides)
+    cfg = run_config(preset, variant, seed, dataset=dataset, data_dir=data_dir, device=device, epochs=epochs,
+                     overrides=overrides)
     if not Path(cfg.data.annotation_path()).exists():
         hint = f' (generate it: uar toy --out {data_dir})' if cfg.data.dataset == 'toy' else ''
         raise FileNotFoundError(f'{cfg.data.annotation_path()} not found: data_dir={data_dir!r} holds no dataset{hint}')
@@ -198,7 +211,8 @@ def smoke_study(variants=('BASE', 'UAR'), seeds=(0,), out_dir=None) -> Path:
     data = smoke_data(out / 'data')
     for v in variants:
         for s in seeds:
-            cfg, run = setup_run(v, data_dir=str(data), seed=s, overrides=SMOKE_OVERRIDES, run_dir=str(out / 'runs' / f'{v}-s{s}' / 'run'))
+            cfg, run = setup_run(v, data_dir=str(data), seed=s, overrides=SMOKE_OVERRIDES,
+                                 run_dir=str(out / 'runs' / f'{v}-s{s}' / 'run'))
             train(cfg, run, resume=True, quiet=True)
     return out
 
@@ -210,16 +224,24 @@ METRICS = {   # table column -> where it lives in metrics.json
     'R@1': ('retrieval', 'R@1'), 'MedR': ('retrieval', 'median_rank'),
     # is the method at work? (the second table of table.md; lo/hi = the run's bootstrap 95% interval over test studies)
     'Distinct': ('distinct_reports', 'distinct'), 'CE F1 greedy': ('greedy', 'ce', 'micro', 'f1'),
-    'B4 greedy': ('greedy', 'test', 'BLEU_4'), 'FR@1': ('finding_retrieval', 'R@1'), 'FR@1 lo': ('finding_retrieval', 'ci', 0),
+    'B4 greedy': ('greedy', 'test', 'BLEU_4'), 'FR@1': ('finding_retrieval', 'R@1'), 'FR@1 lo': ('finding_retrieval',
+                                                                                                 'ci', 0),
     'FR@1 hi': ('finding_retrieval', 'ci', 1), 'FR@1 chance': ('finding_retrieval', 'chance'),
-    'Pointing lo': ('pointing', 'ci', 0), 'Pointing hi': ('pointing', 'ci', 1), 'Pointing chance': ('pointing', 'chance'),
-    'Pointing mask off': ('pointing_mask_off', 'score'), 'TIR range': ('tir_mask', 'logit_range_mean'),   # TIR runs only
+    'Pointing lo': ('pointing', 'ci', 0), 'Pointing hi': ('pointing', 'ci', 1), 'Pointing chance': ('pointing',
+                                                                                                    'chance'),
+    # TIR runs only
+    'Pointing mask off': ('pointing_mask_off', 'score'), 'TIR range': ('tir_mask', 'logit_range_mean'),
     'cos img': ('feature_cosine', 'image'), 'cos txt': ('feature_cosine', 'text'),
-    # where the findings are lost: a linear probe of the visual memory vs the decoder's contrast AUC (mean over findings)
-    'Mem F1': ('finding_diagnostics', 'memory_probe', 'mean'), 'Dec AUC': ('finding_diagnostics', 'decoder_auc', 'mean'),
+    # where the findings are lost: a linear probe of the visual memory vs the decoder's contrast AUC
+    # (mean over findings)
+    'Mem F1': ('finding_diagnostics', 'memory_probe', 'mean'), 'Dec AUC': ('finding_diagnostics', 'decoder_auc',
+                                                                           'mean'),
 }
-DIAGNOSTICS = ('Distinct', 'CE F1 greedy', 'B4 greedy', 'FR@1', 'FR@1 lo', 'FR@1 hi', 'FR@1 chance', 'Pointing lo',   # METRICS
-               'Pointing hi', 'Pointing chance', 'Pointing mask off', 'TIR range', 'cos img', 'cos txt', 'Mem F1', 'Dec AUC')  # table 2
+# METRICS
+DIAGNOSTICS = ('Distinct', 'CE F1 greedy', 'B4 greedy', 'FR@1', 'FR@1 lo', 'FR@1 hi', 'FR@1 chance', 'Pointing lo',
+               # table 2
+               'Pointing hi', 'Pointing chance', 'Pointing mask off', 'TIR range', 'cos img', 'cos txt', 'Mem F1',
+               'Dec AUC')
 
 
 def _get(d, keys):
@@ -248,7 +270,8 @@ def collect_runs(study_dir):
         row['n_test'] = m.get('n_test', float('nan'))
         if (run / 'test_reports.jsonl').exists():   # what the run wrote (older runs' metrics.json did not count it)
             reports = [json.loads(l) for l in (run / 'test_reports.jsonl').read_text().splitlines() if l.strip()]
-            row['Distinct'], row['n_test'] = float(distinct_reports([r['generated'] for r in reports])['distinct']), len(reports)
+            row['Distinct'], row['n_test'] = float(distinct_reports([r['generated']
+                                                                     for r in reports])['distinct']), len(reports)
         sel = m.get('selected') or {}
         row['selected'] = f"{sel.get('stage', '?')}@{sel.get('epoch', '?')}"
         rows.append(row)
@@ -298,7 +321,8 @@ def method_figure(runs, save=None):
     import numpy as np
     from matplotlib.lines import Line2D
     panels = measured_panels(runs)
-    if not panels: raise ValueError(f'the runs measure none of {[p[0] for p in METHOD_PANELS]}: train them with this kit '
+    if not panels: raise ValueError(f'the runs measure none of {[p[0] for p in METHOD_PANELS]}: train them with this '
+                                    'kit '
                                     f'(metrics.json ce / finding_retrieval / pointing)')
     variants = list(dict.fromkeys(runs['variant']))
     fig, axes = plt.subplots(1, len(panels), figsize=(0.75 * len(variants) * len(panels) + 2.2, 3.0), squeeze=False)
@@ -327,7 +351,8 @@ def method_figure(runs, save=None):
 # %% ../nbs/11_study.ipynb #1f225711
 VARIANT_LABELS = {'BASE': 'BASE (ResNet + Transformer)', 'a': '(a) +LSU', 'b': '(b) +CRA', 'c': '(c) +L_global',
                   'd': '(d) +CRA +L_global', 'e': '(e) +LSU +CRA +L_global', 'f': '(f) (e) +TIR, one stage',
-                  'UAR': 'UAR (full, two-stage)', 'basis-uniform': 'UAR, uniform basis', 'basis-normal': 'UAR, normal basis',
+                  'UAR': 'UAR (full, two-stage)', 'basis-uniform': 'UAR, uniform basis',
+                  'basis-normal': 'UAR, normal basis',
                   'fusion-none': 'UAR, no gate (F = F~)', 'fusion-add': 'UAR, addition (F = E + F~)'}
 
 
@@ -348,7 +373,7 @@ def aggregate(runs) -> 'pd.DataFrame':
     df = pd.DataFrame(rows)
     return df.sort_values('variant', key=lambda s: s.map(_variant_order), kind='stable').reset_index(drop=True)
 
-
+# %% ../nbs/11_study.ipynb #tab00002
 def _fmt(mean: float, std: float, digits: int) -> str:
     if mean != mean: return '-'
     return f'{mean:.{digits}f}' + ('' if std != std else f' ± {std:.{digits}f}')
@@ -360,11 +385,14 @@ def markdown_table(agg, paper: dict | None = None, title: str = '') -> str:
     diag = [c[:-5] for c in agg.columns if c.endswith('_mean') and c[:-5] in DIAGNOSTICS]
     metrics = [c[:-5] for c in agg.columns if c.endswith('_mean') and c[:-5] not in DIAGNOSTICS]
     label = lambda v: VARIANT_LABELS.get(v, v)
-    def table(head, rows): return ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)] + ['| ' + ' | '.join(r) + ' |' for r in rows]
+    def table(head, rows): return ['| ' + ' | '.join(head) + ' |',
+                                   '|' + '---|' * len(head)] + ['| ' + ' | '.join(r) + ' |' for r in rows]
     sel = 'selected' in agg
-    rows = [[label(r['variant']), str(r['n_seeds'])] + [_fmt(r[f'{c}_mean'], r[f'{c}_std'], 1 if c == 'MedR' else 3) for c in metrics]
+    rows = [[label(r['variant']), str(r['n_seeds'])] + [_fmt(r[f'{c}_mean'], r[f'{c}_std'],
+                                                             1 if c == 'MedR' else 3) for c in metrics]
             + ([r['selected']] if sel else []) for _, r in agg.iterrows()]
-    lines = ([f'### {title}', ''] if title else []) + table(['variant', 'seeds', *metrics] + (['selected'] if sel else []), rows)
+    lines = ([f'### {title}', ''] if title else []) + table(['variant', 'seeds',
+                                                             *metrics] + (['selected'] if sel else []), rows)
     paper = paper or {}
     cmp = [c for c in metrics if any(c in paper.get(v, {}) for v in agg['variant'])]
     if cmp:
@@ -378,11 +406,14 @@ def markdown_table(agg, paper: dict | None = None, title: str = '') -> str:
         lines += ['', '#### vs the paper: ours (paper, ours - paper)', ''] + table(['variant', *cmp], rows)
     if diag:
         cols = _diagnostic_columns(agg, diag)
-        lines += ['', '#### Is the method at work? (mean ± std over seeds; [95% CI] = the runs\' bootstrap bounds, averaged)', '']
-        lines += table(['variant', *cols], [[label(r['variant'])] + [f(r) for f in cols.values()] for _, r in agg.iterrows()])
+        lines += ['',
+                  '#### Is the method at work? (mean ± std over seeds; [95% CI] = the runs\' bootstrap bounds, '
+                  'averaged)', '']
+        lines += table(['variant', *cols], [[label(r['variant'])] + [f(r) for f in cols.values()] for _,
+                                            r in agg.iterrows()])
     return '\n'.join(lines) + '\n'
 
-
+# %% ../nbs/11_study.ipynb #tab00005
 def _diagnostic_columns(agg, diag: list) -> dict:
     "header -> cell formatter of the second table: distinct / n, greedy decoding, FR@1 and pointing intervals, cosines."
     nan = float('nan')
@@ -396,7 +427,9 @@ def _diagnostic_columns(agg, diag: list) -> dict:
         return cell
     cols = {}
     if 'Distinct' in diag:
-        cols['distinct / n'] = lambda r: fmt('Distinct', 1)(r) + (f" / {int(r['n_test'])}" if r.get('n_test', nan) == r.get('n_test', nan) else '')
+        cols['distinct / n'] = lambda r: (fmt('Distinct', 1)(r)
+                                          + (f" / {int(r['n_test'])}" if r.get('n_test', nan) == r.get('n_test', nan)
+                                             else ''))
     for c in ('CE F1 greedy', 'B4 greedy'):
         if c in diag: cols[c] = fmt(c, 3)
     if 'FR@1' in diag: cols['FR@1 [95% CI]'] = ci('FR@1')
@@ -411,35 +444,49 @@ def _diagnostic_columns(agg, diag: list) -> dict:
         if c in diag: cols[c] = fmt(c, 2)
     return cols
 
-
+# %% ../nbs/11_study.ipynb #tab00007
 def ablation_table(study_dir, paper=None, out_dir=None) -> tuple:
     """Aggregate a study's complete run folders into (DataFrame, markdown); writes table.csv, table.md, summary.md and
-    verdicts.json, figures/method.png (when the runs measured the method at work) into `out_dir` (default: the study folder).
+    verdicts.json, figures/method.png (when the runs measured the method at work) into `out_dir` (default: the study
+    folder).
     `paper`: 'iu_xray' / 'mimic_cxr' (from PAPER_RESULTS) or a dict."""
     study_dir = Path(study_dir)
     runs = collect_runs(study_dir)
-    if not len(runs): raise FileNotFoundError(f'no complete run folder under {study_dir}/runs/*/run/: run the study first (uar study ...)')
+    if not len(runs): raise FileNotFoundError(f'no complete run folder under {study_dir}/runs/*/run/: run the study '
+                                              'first (uar study ...)')
     if isinstance(paper, str): paper = PAPER_RESULTS.get(paper) if paper else None
     agg = aggregate(runs)
     notes = [f'Study `{study_dir.name}`: mean ± sample std over seeds, test split, from {len(runs)} run folders '
              f'(`uar_nb.study.ablation_table`). B1-B4 = BLEU-1..4, R2Gen protocol.']
-    if 'CE F1_mean' in agg: notes.append('CE F1: micro F1 of the toy generator labels vs the rule labeler on the generated reports.')
-    if 'Pointing_mean' in agg: notes.append('Pointing: share of finding words whose attention argmax falls in the finding mask.')
+    if 'CE F1_mean' in agg: notes.append('CE F1: micro F1 of the toy generator labels vs the rule labeler on the '
+                                         'generated reports.')
+    if 'Pointing_mean' in agg: notes.append('Pointing: share of finding words whose attention argmax falls in the '
+                                            'finding mask.')
     if 'R@1_mean' in agg: notes.append('R@1 / MedR: image->report retrieval with the global features (test split).')
-    if 'Distinct_mean' in agg: notes.append('distinct / n: different reports written for the n test studies (test_reports.jsonl).')
-    if 'CE F1 greedy_mean' in agg: notes.append('CE F1 / B4 greedy: the same checkpoint decoded greedily (the main table: beam search).')
-    if 'FR@1_mean' in agg: notes.append('FR@1: finding-aware retrieval, a hit = the top-1 report states the image\'s finding set; '
+    if 'Distinct_mean' in agg: notes.append('distinct / n: different reports written for the n test studies '
+                                            '(test_reports.jsonl).')
+    if 'CE F1 greedy_mean' in agg: notes.append('CE F1 / B4 greedy: the same checkpoint decoded greedily (the main '
+                                                'table: beam search).')
+    if 'FR@1_mean' in agg: notes.append('FR@1: finding-aware retrieval, a hit = the top-1 report states the image\'s '
+                                        'finding set; '
                                         'chance = the probability that a random report does (08_metrics).')
-    if 'Pointing chance_mean' in agg: notes.append('Pointing chance: share of visual tokens inside the finding mask, averaged like the score; '
+    if 'Pointing chance_mean' in agg: notes.append('Pointing chance: share of visual tokens inside the finding mask, '
+                                                   'averaged like the score; '
                                                    'its 95% CI resamples whole reports.')
-    if 'Pointing mask off_mean' in agg: notes.append('Pointing, TIR mask off: the same weights and generated words, attention without '
-                                                     'the TIR mask (runs selected with it on); TIR mask range: max - min of the mask '
+    if 'Pointing mask off_mean' in agg: notes.append('Pointing, TIR mask off: the same weights and generated words, '
+                                                     'attention without '
+                                                     'the TIR mask (runs selected with it on); TIR mask range: max - '
+                                                     'min of the mask '
                                                      'bias within a row, in logits (05_tir).')
-    if 'cos img_mean' in agg: notes.append('cos img / cos txt: mean pairwise cosine of the pooled global features on the test split '
+    if 'cos img_mean' in agg: notes.append('cos img / cos txt: mean pairwise cosine of the pooled global features on '
+                                           'the test split '
                                            '(near 1: collapsed onto one direction).')
-    if 'Mem F1_mean' in agg: notes.append('Mem F1 / Dec AUC: where the findings are lost, mean over the findings - F1 of a linear probe '
-                                          'of each finding from the visual memory (train -> test) and the AUC of the decoder\'s '
-                                          'log-probability contrast "finding stated" vs "denied" (0.5: the words ignore the image; 09_train).')
+    if 'Mem F1_mean' in agg: notes.append('Mem F1 / Dec AUC: where the findings are lost, mean over the findings - F1 '
+                                          'of a linear probe '
+                                          'of each finding from the visual memory (train -> test) and the AUC of the '
+                                          'decoder\'s '
+                                          'log-probability contrast "finding stated" vs "denied" (0.5: the words '
+                                          'ignore the image; 09_train).')
     if 'selected' in agg: notes.append('selected: the checkpoint each seed reports, stage@epoch, chosen on validation '
                                        '(two-stage variants select within stage 2 unless train.select_across_stages).')
     if paper: notes.append(f'Paper: {PAPER_SOURCE}; Δ = ours - paper.')
@@ -448,8 +495,10 @@ def ablation_table(study_dir, paper=None, out_dir=None) -> tuple:
     agg.to_csv(out / 'table.csv', index=False, float_format='%.6f')
     (out / 'table.md').write_text(md)
     verdicts = study_verdicts(study_dir)
-    (out / 'verdicts.json').write_text(json.dumps({'method': 'uar_nb.verdicts.verdict_table (paired hierarchical bootstrap, '
-                                                  'Holm over the table)', 'n_boot': 2000, 'verdicts': verdicts}, indent=1) + '\n')
+    (out / 'verdicts.json').write_text(json.dumps({'method': 'uar_nb.verdicts.verdict_table (paired hierarchical '
+                                                             'bootstrap, '
+                                                  'Holm over the table)', 'n_boot': 2000, 'verdicts': verdicts},
+                                                  indent=1) + '\n')
     (out / 'summary.md').write_text(study_summary(runs, agg, study_dir, verdicts))
     (out / 'verdicts.md').write_text(verdict_list(verdicts))   # the short list the README shows
     if measured_panels(runs):
@@ -462,7 +511,8 @@ TARGETS = {'base_ce': 0.6, 'lsu_ce': 0.5, 'distinct': 20}
 
 
 def study_verdicts(study_dir, n_boot: int = 2000) -> list[dict]:
-    "The verdict table of a study's complete runs (`verdicts.verdict_table`, every pair); [] with fewer than two variants."
+    """The verdict table of a study's complete runs (`verdicts.verdict_table`, every pair); [] with fewer than two
+    variants."""
     try: evidence = study_evidence(Path(study_dir) / 'runs')
     except MissingEvidence: return []   # run folders from before the evidence fields: the summary says so
     return verdict_table(evidence, n_boot=n_boot) if len(evidence) > 1 else []
@@ -478,10 +528,11 @@ def variant_switches(runs, study_dir=None) -> dict:
         if f.exists(): cfg = Config.from_yaml(f)
         elif v in VARIANTS: cfg = get_config('toy', v)
         else: continue
-        out[v] = {'lsu': cfg.model.visual_encoder == 'lsu', 'l_global': cfg.train.lambda_global > 0, 'tir': bool(cfg.model.tir)}
+        out[v] = {'lsu': cfg.model.visual_encoder == 'lsu', 'l_global': cfg.train.lambda_global > 0,
+                  'tir': bool(cfg.model.tir)}
     return out
 
-
+# %% ../nbs/11_study.ipynb #sum00002
 def _status(ok, *values) -> str:
     return 'n/a' if not values or any(x != x for x in values) else ('PASS' if ok else 'MISS')
 
@@ -497,14 +548,19 @@ def study_targets(runs, agg, switches: dict) -> list[tuple[str, str, str]]:
                 'no BASE row' if 'BASE' not in mean else f'BASE {b:.3f}'))
     lsu = [v for v in mean if switches.get(v, {}).get('lsu')]
     vals = [ce(v) for v in lsu]
-    out.append((f"every LSU row's test CE micro-F1 >= {TARGETS['lsu_ce']}", _status(all(x >= TARGETS['lsu_ce'] for x in vals), *vals),
+    out.append((f"every LSU row's test CE micro-F1 >= {TARGETS['lsu_ce']}",
+                _status(all(x >= TARGETS['lsu_ce'] for x in vals), *vals),
                 '; '.join(f'{label(v)} {x:.3f}' for v, x in zip(lsu, vals)) or 'no LSU row'))
     dist = runs.dropna(subset=['Distinct']) if 'Distinct' in runs else runs.iloc[:0]
     low = dist[dist['Distinct'] < TARGETS['distinct']]
     fewest = dist.sort_values('Distinct', kind='stable').iloc[0] if len(dist) else None
-    out.append((f"no run writes fewer than {TARGETS['distinct']} distinct test reports", _status(not len(low), *([1] if len(dist) else [])),
-                'not measured' if fewest is None else f"fewest: {fewest['run']} {fewest['Distinct']:.0f}/{fewest['n_test']:.0f}; "
-                f"{len(low)} of {len(dist)} runs below {TARGETS['distinct']}" + (f" ({', '.join(low['run'])})" if len(low) else '')))
+    out.append((f"no run writes fewer than {TARGETS['distinct']} distinct test reports", _status(not len(low),
+                                                                                                 *([1] if len(dist)
+                                                                                                   else [])),
+                'not measured' if fewest is None else f"fewest: {fewest['run']} "
+                                                      f"{fewest['Distinct']:.0f}/{fewest['n_test']:.0f}; "
+                f"{len(low)} of {len(dist)} runs below {TARGETS['distinct']}"
+                + (f" ({', '.join(low['run'])})" if len(low) else '')))
     lg = [v for v in mean if switches.get(v, {}).get('l_global')]
     cells, oks, vals = [], [], []
     for v in lg:
@@ -518,15 +574,17 @@ def study_targets(runs, agg, switches: dict) -> list[tuple[str, str, str]]:
                 ('; '.join(cells) if measured else 'not measured in these runs') if lg else 'no L_global row'))
     return out
 
-
+# %% ../nbs/11_study.ipynb #sum00005
 def study_summary(runs, agg, study_dir=None, verdicts: list[dict] | None = None, n_boot: int = 2000) -> str:
     "summary.md of a study: its targets (PASS/MISS), its verdicts with their intervals, and the diagnostics."
     nan = float('nan')
     name = Path(study_dir).name if study_dir else 'study'
     seeds = sorted(set(int(s) for s in runs['seed']))
     lines = [f'# Summary of study `{name}`', '',
-             f'Generated by `uar_nb.study.study_summary` from {len(runs)} complete run folders (seeds {seeds}); the numbers '
-             f'are in table.md. Means over seeds, test split.', '', '## Targets', '', '| target | status | numbers |', '|---|---|---|']
+             f'Generated by `uar_nb.study.study_summary` from {len(runs)} complete run folders (seeds {seeds}); the '
+             'numbers '
+             f'are in table.md. Means over seeds, test split.', '', '## Targets', '', '| target | status | numbers |',
+             '|---|---|---|']
     lines += [f'| {t} | {s} | {n} |' for t, s, n in study_targets(runs, agg, variant_switches(runs, study_dir))]
     verdicts = verdicts or []
     lines += ['', '## Verdicts', '']
@@ -534,15 +592,19 @@ def study_summary(runs, agg, study_dir=None, verdicts: list[dict] | None = None,
         found = [r for r in verdicts if r['direction']]
         lines += [METHOD_NOTE.format(n_boot=n_boot, m=len(verdicts), alpha=0.05), '',
                   f"Verdicts in {len(found)} of {len(verdicts)} comparisons"
-                  + (': ' + '; '.join(f"{label(r['x'])} {'>' if r['direction'] > 0 else '<'} {label(r['y'])} on {r['metric']} "
-                                      f"({r['effect']:+.3f} [{r['lo']:+.3f}, {r['hi']:+.3f}])" for r in found) if found else '')
-                  + f". Seeds per variant and test studies are in the last columns.", '', verdicts_markdown(verdicts).rstrip()]
-    else: lines.append('- nothing to compare: fewer than two variants with complete runs, or runs without per-study evidence (train.add_evidence)')
+                  + (': ' + '; '.join(f"{label(r['x'])} {'>' if r['direction'] > 0 else '<'} {label(r['y'])} on "
+                                      f"{r['metric']} ({r['effect']:+.3f} [{r['lo']:+.3f}, {r['hi']:+.3f}])"
+                                      for r in found) if found else '')
+                  + f". Seeds per variant and test studies are in the last columns.", '',
+                  verdicts_markdown(verdicts).rstrip()]
+    else: lines.append('- nothing to compare: fewer than two variants with complete runs, or runs without per-study '
+                       'evidence (train.add_evidence)')
     mean = {r['variant']: r for r in agg.to_dict('records')}
     g = lambda v, c: mean[v].get(f'{c}_mean', nan)
     lines += ['', '## Diagnostics', '']
     if any(g(v, 'CE F1 greedy') == g(v, 'CE F1 greedy') for v in mean):
-        lines.append('- CE F1, beam search / greedy: ' + '; '.join(f"{label(v)} {g(v, 'CE F1'):.3f} / {g(v, 'CE F1 greedy'):.3f}" for v in mean))
+        lines.append('- CE F1, beam search / greedy: ' + '; '.join(f"{label(v)} {g(v, 'CE F1'):.3f} / "
+                                                                   f"{g(v, 'CE F1 greedy'):.3f}" for v in mean))
     sw = variant_switches(runs, study_dir)
     for v in [v for v in mean if sw.get(v, {}).get('tir')]:
         if 'e' not in mean or g(v, 'Pointing') != g(v, 'Pointing'): continue
@@ -552,28 +614,32 @@ def study_summary(runs, agg, study_dir=None, verdicts: list[dict] | None = None,
             sign = 1 if x['x'] == v else -1
             lo, hi = sorted((sign * x['lo'], sign * x['hi']))
             verdict = (f"{sign * x['effect']:+.3f} [{lo:+.3f}, {hi:+.3f}], "
-                       + (f"{label(v)} {'>' if sign * x['direction'] > 0 else '<'} (e)" if x['direction'] else 'inconclusive'))
+                       + (f"{label(v)} {'>' if sign * x['direction'] > 0 else '<'} (e)" if x['direction']
+                          else 'inconclusive'))
         off = '' if g(v, 'Pointing mask off') != g(v, 'Pointing mask off') else (
-            f"; the same weights and words with the mask switched off: {g(v, 'Pointing mask off'):.3f}, the mask's range within "
+            f"; the same weights and words with the mask switched off: {g(v, 'Pointing mask off'):.3f}, the mask's "
+            "range within "
             f"a row {g(v, 'TIR range'):.1f} logits, the same for every image")
-        lines.append(f"- Does TIR move the pointing game? {label(v)} {g(v, 'Pointing'):.3f} vs (e) {g('e', 'Pointing'):.3f} "
+        lines.append(f"- Does TIR move the pointing game? {label(v)} {g(v, 'Pointing'):.3f} vs (e) "
+                     f"{g('e', 'Pointing'):.3f} "
                      f"(chance {g(v, 'Pointing chance'):.3f}): {verdict}{off}")
     if any(g(v, 'cos img') == g(v, 'cos img') for v in mean):
         lines.append('- Mean pairwise cosine of the pooled global features (image / text; above 0.99 = collapsed): ' +
                      '; '.join(f"{label(v)} {g(v, 'cos img'):.4f} / {g(v, 'cos txt'):.4f}" +
                                (' (collapsed)' if max(g(v, 'cos img'), g(v, 'cos txt')) > 0.99 else '') for v in mean))
     if any(g(v, 'Mem F1') == g(v, 'Mem F1') for v in mean):
-        lines.append('- Where the findings are lost (mean over findings; memory: F1 of a linear probe of the visual memory, '
+        lines.append('- Where the findings are lost (mean over findings; memory: F1 of a linear probe of the visual '
+                     'memory, '
                      'decoder: AUC of its "stated" vs "denied" contrast, 0.5 = ignores the image): ' +
                      '; '.join(f"{label(v)} memory {g(v, 'Mem F1'):.2f} / decoder {g(v, 'Dec AUC'):.2f}" for v in mean))
     if lines[-1] == '': lines.append('- not measured in these runs')
     return '\n'.join(lines) + '\n'
 
-
 # %% ../nbs/11_study.ipynb #a64bff48
 def notebooks_dir() -> Path:
     "nbs/experiments of this checkout (the study runner needs the repository, not only the installed package)."
-    d = Path(__file__).resolve().parents[1] / 'nbs' / 'experiments' if '__file__' in globals() else Path('experiments').resolve()
+    d = (Path(__file__).resolve().parents[1] / 'nbs' / 'experiments' if '__file__' in globals()
+         else Path('experiments').resolve())
     if not (d / 'train.ipynb').exists():
         alt = Path.cwd() / 'nbs' / 'experiments'
         if (alt / 'train.ipynb').exists(): return alt
@@ -586,7 +652,8 @@ def _execute(nb_in: Path, nb_out: Path, params: dict, cwd: Path) -> None:
     import papermill as pm
     nb_out.parent.mkdir(parents=True, exist_ok=True)
     pm.execute_notebook(str(nb_in), str(nb_out), parameters=params, kernel_name='python3', progress_bar=False,
-                        log_output=False, cwd=str(cwd), extra_arguments=['--IPKernelApp.log_level=ERROR'])  # no TCP warning per kernel
+                        # no TCP warning per kernel
+                        log_output=False, cwd=str(cwd), extra_arguments=['--IPKernelApp.log_level=ERROR'])
 
 
 def _error_of(e: Exception) -> str:
@@ -595,14 +662,16 @@ def _error_of(e: Exception) -> str:
     return f'{ename}: {evalue}' if ename else f'{type(e).__name__}: {e}'
 
 
-def run_one(study: Study, variant: str, seed: int, study_dir: Path, device: str | None = None, nb_dir: Path | None = None,
+def run_one(study: Study, variant: str, seed: int, study_dir: Path, device: str | None = None,
+            nb_dir: Path | None = None,
             cwd: Path | None = None) -> dict:
     """Train one (variant, seed) of a study through papermill; returns its summary record (status done/skipped/failed).
     The kernel runs in `cwd` (default: the working directory), where the study's relative data_dir points."""
     name = study.run_name(variant, seed)
     folder = Path(study_dir) / 'runs' / name
     run = RunFolder(folder / 'run')
-    rec = {'variant': variant, 'seed': seed, 'run': name, 'run_dir': str(run.path), 'notebook': str(folder / 'train.ipynb')}
+    rec = {'variant': variant, 'seed': seed, 'run': name, 'run_dir': str(run.path),
+           'notebook': str(folder / 'train.ipynb')}
     # complete = metrics written AND the selected checkpoint present: committed results (no checkpoints) are re-run
     if run.is_complete() and run.best.exists(): return {**rec, 'status': 'skipped'}
     cfg = study.config(variant, seed, device)
@@ -622,8 +691,10 @@ def run_one(study: Study, variant: str, seed: int, study_dir: Path, device: str 
 
 # %% ../nbs/11_study.ipynb #c8a06a28
 class FolderLock:
-    "Exclusive lock on a folder for one process (flock on `<folder>/.lock`, released by the OS when it ends); names the holder."
-    def __init__(self, folder, what: str = 'uar study'): self.path, self.what, self.f = Path(folder) / '.lock', what, None
+    """Exclusive lock on a folder for one process (flock on `<folder>/.lock`, released by the OS when it ends); names
+    the holder."""
+    def __init__(self, folder,
+                 what: str = 'uar study'): self.path, self.what, self.f = Path(folder) / '.lock', what, None
 
     def __enter__(self):
         try: import fcntl
@@ -633,10 +704,12 @@ class FolderLock:
         try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             f.seek(0); holder = f.read().strip() or 'another process'; f.close()
-            raise StudyError(f'{self.path.parent} is in use by {holder}: two studies writing one results folder would delete '
-                             f"each other's runs. Wait for it to finish, or write to another --results folder") from None
+            raise StudyError(f'{self.path.parent} is in use by {holder}: two studies writing one results folder would '
+                             f"delete each other's runs. Wait for it to finish, or write to another --results "
+                             'folder') from None
         f.seek(0); f.truncate()
-        f.write(f'pid {os.getpid()} on {socket.gethostname()} ({self.what}, since {time.strftime("%Y-%m-%d %H:%M:%S")})\n'); f.flush()
+        f.write(f'pid {os.getpid()} on {socket.gethostname()} ({self.what}, since '
+                f'{time.strftime("%Y-%m-%d %H:%M:%S")})\n'); f.flush()
         self.f = f
         return self
 
@@ -677,7 +750,8 @@ def describe_changed(study: Study, study_dir, changed: dict) -> str:
     "The refusal `run_study` raises for `changed_runs`."
     lines = [f'{study_dir}: {len(changed)} complete run(s) do not match the study {study.path} as it is now:']
     lines += [f'  {n}: {why}' for n, why in changed.items()]
-    lines.append('Reusing them would put results of other settings into the table. Train them again with --rerun-changed '
+    lines.append('Reusing them would put results of other settings into the table. Train them again with '
+                 '--rerun-changed '
                  '(deletes these run folders first), restore the study file, or write to another --results folder.')
     return '\n'.join(lines)
 
@@ -808,7 +882,8 @@ class StudyFailed(RuntimeError):
 
 
 def check_failures(s: dict) -> dict:
-    "The summary if nothing failed; else StudyFailed naming each failed run or analysis with the last line of its error."
+    """The summary if nothing failed; else StudyFailed naming each failed run or analysis with the last line of its
+    error."""
     last = lambda e: (str(e or '').strip().splitlines() or ['(no error recorded)'])[-1]
     bad = [(r['run'], r) for r in s['runs'] if r['status'] == 'failed']
     bad += [(n, a) for n, a in s.get('analyses', {}).items() if a['status'] == 'failed']
@@ -821,7 +896,8 @@ def check_failures(s: dict) -> dict:
 
 # %% ../nbs/11_study.ipynb #pub00002
 PUBLISHED_RUN_FILES = ('config.yaml', 'run.json', 'log.jsonl', 'metrics.json', 'test_reports.jsonl')
-PUBLISHED_STUDY_FILES = ('table.csv', 'table.md', 'summary.md', 'verdicts.json', 'verdicts.md', 'claims.md', 'claims_list.md',
+PUBLISHED_STUDY_FILES = ('table.csv', 'table.md', 'summary.md', 'verdicts.json', 'verdicts.md', 'claims.md',
+                         'claims_list.md',
                          'claims.json')
 
 
@@ -841,7 +917,8 @@ def publish_study(study_dir, results_dir='results') -> Path:
     if not s.exists(): raise StudyError(f'{study_dir} holds no finished study (no summary.json): run `uar study` first')
     summary = json.loads(s.read_text())
     if summary.get('failed') or not (study_dir / 'table.md').exists():
-        raise StudyError(f"{study_dir}: {summary.get('failed', 0)} failed run(s) or no table.md; publish only a complete study "
+        raise StudyError(f"{study_dir}: {summary.get('failed', 0)} failed run(s) or no table.md; publish only a "
+                         "complete study "
                          f'(re-run `uar study` until it reports 0 failed)')
     dest = Path(results_dir).resolve() / study_dir.name
     if dest == study_dir: raise StudyError(f'{study_dir} is already the published folder')
@@ -854,7 +931,8 @@ def publish_study(study_dir, results_dir='results') -> Path:
     for f in PUBLISHED_STUDY_FILES:
         if (study_dir / f).exists(): shutil.copy2(study_dir / f, tmp / f)
     if (study_dir / 'figures').is_dir(): shutil.copytree(study_dir / 'figures', tmp / 'figures')
-    (tmp / 'summary.json').write_text(json.dumps(_relative({**summary, 'reproduction': None}, study_dir), indent=2) + '\n')
+    (tmp / 'summary.json').write_text(json.dumps(_relative({**summary, 'reproduction': None}, study_dir),
+                                                 indent=2) + '\n')
     old = dest.with_name(f'.{dest.name}.old{os.getpid()}')
     if dest.exists(): os.replace(dest, old)
     os.replace(tmp, dest)   # the new evidence appears whole, or not at all

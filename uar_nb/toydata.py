@@ -425,7 +425,7 @@ def _heart_sentences(F: dict, rng) -> list[str]:
                                'mediastinal contours are within normal limits', 'the mediastinum is within normal limits']))
     return out
 
-
+# %% ../nbs/02_toydata.ipynb #rep26003
 def _lung_sentences(F: dict, rng) -> list[str]:
     out = []
     if 'consolidation' in F:
@@ -459,7 +459,7 @@ def _lung_sentences(F: dict, rng) -> list[str]:
         out.append(_pick(rng, ['the lungs are otherwise clear', 'no focal consolidation', 'there is no focal airspace consolidation']))
     return out
 
-
+# %% ../nbs/02_toydata.ipynb #rep26006
 def _pleura_sentences(F: dict, rng) -> list[str]:
     eff, ptx = F.get('effusion'), F.get('pneumothorax')
     if eff is None and ptx is None:
@@ -497,7 +497,7 @@ def _bone_sentences(P: dict, rng) -> list[str]:
                             'visualized osseous structures are unremarkable', 'bony structures are intact'])]
     return []
 
-
+# %% ../nbs/02_toydata.ipynb #rep26009
 def write_report(findings: dict, rng: np.random.Generator, patient: dict | None = None) -> str:
     "IU-Xray style findings text: heart/mediastinum, lungs, pleura, bones."
     sents = (_heart_sentences(findings, rng) + _lung_sentences(findings, rng) + _pleura_sentences(findings, rng)
@@ -611,7 +611,7 @@ def _save_npz(path: Path, arrays: dict):
 def _dump_json(obj, path: Path):
     path.write_text(json.dumps(obj, sort_keys=True, indent=1, ensure_ascii=False) + '\n')
 
-
+# %% ../nbs/02_toydata.ipynb #gen26002
 def split_sizes(n: int, split=(0.7, 0.1, 0.2)) -> tuple[int, int, int]:
     "Study counts (train, val, test) for n studies."
     if len(split) != 3 or min(split) < 0 or abs(sum(split) - 1) > 1e-6:
@@ -629,7 +629,7 @@ def _write_study(args) -> tuple[str, str, dict]:
     _save_npz(out / 'masks' / f'{s.id}.npz', s.masks)
     return s.id, s.report, s.labels
 
-
+# %% ../nbs/02_toydata.ipynb #gen26005
 def generate_dataset(out_dir, n: int = DEFAULT_N, seed: int = 0, split=(0.7, 0.1, 0.2), progress: bool = True, jobs: int = 1) -> dict:
     """Write `n` synthetic two-view studies to `out_dir` in the R2Gen layout; return a summary (prints nothing but tqdm).
     `jobs` > 1 renders in that many processes: every study has its own random stream, so the files are the same."""

@@ -215,7 +215,7 @@ def make_optimizer(model, cfg: Config) -> torch.optim.Optimizer:
     try: return torch.optim.AdamW(groups, lr=t.lr, fused=True)
     except (RuntimeError, TypeError): return torch.optim.AdamW(groups, lr=t.lr)   # older torch: no fused CPU kernel
 
-
+# %% ../nbs/09_train.ipynb #tr26x003
 def make_scheduler(opt, cfg: Config, total_steps: int):
     "Linear warm-up, then cosine decay to 10% (or constant)."
     warm, kind = cfg.train.warmup_steps, cfg.train.scheduler
@@ -227,7 +227,7 @@ def make_scheduler(opt, cfg: Config, total_steps: int):
         return w * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p)))
     return torch.optim.lr_scheduler.LambdaLR(opt, factor)
 
-
+# %% ../nbs/09_train.ipynb #tr26x006
 def train_one_epoch(model, loader, opt, sched, stage: Stage, cfg: Config, device, progress=None) -> dict:
     "One pass over `loader`; returns the mean of each loss term."
     model.train()
@@ -249,7 +249,7 @@ def train_one_epoch(model, loader, opt, sched, stage: Stage, cfg: Config, device
     means = (sums / max(n, 1)).tolist()
     return dict(zip(['loss', 'loss_ce', 'loss_global', 'loss_mask'], means), steps=n)
 
-
+# %% ../nbs/09_train.ipynb #tr26x008
 @torch.no_grad()
 def generate_reports(model, loader, cfg: Config, use_mask: bool, desc='decode', quiet=False, beam_size: int | None = None) -> dict:
     "id -> generated report, beam search with the decode config (or `beam_size`; 1 = greedy)."
@@ -665,7 +665,7 @@ def pointing_items(model, loader, reports: dict, cfg: Config, use_mask: bool, qu
             if mask_off: items[-1]['attn_mask_off'] = off[r, :len(words)].numpy()
     return items
 
-
+# %% ../nbs/09_train.ipynb #evid0003
 @torch.no_grad()
 def memory_features(model, loader, quiet=True) -> tuple[list, torch.Tensor]:
     "Each study's visual memory (the encoder output the decoder attends to), flattened: ids and (N, n_visual * d)."
@@ -683,7 +683,7 @@ def sentence_logprob(model, memory_kv, text: str, use_mask: bool) -> torch.Tenso
     logp = model.decode_step(x[:, :-1], memory_kv, use_mask=use_mask).float().log_softmax(-1)
     return logp.gather(-1, x[:, 1:, None])[..., 0].sum(1)
 
-
+# %% ../nbs/09_train.ipynb #evid0006
 def finding_diagnostics(model, cfg: Config, prep: PreparedData, test_loader, labels: dict, use_mask: bool, quiet=True) -> dict:
     """Where the findings are lost (synthetic data): a linear probe of each finding from the visual memory (train split
     without augmentation -> test split) and the AUC of the decoder's contrast score d_f (02_toydata FINDING_CONTRASTS)."""
@@ -712,8 +712,6 @@ def finding_diagnostics(model, cfg: Config, prep: PreparedData, test_loader, lab
             'probe': 'lsu.probe_f1 (L2 logistic regression, C=0.1) per finding on the standardised flattened visual memory, '
                      'train split (no augmentation) -> F1 on the test split', 'contrast': 'AUC over test studies of d_f = mean log p(prefix + stated) - '
                      'log p(prefix + denied) (02_toydata FINDING_CONTRASTS) against the generator labels'}
-
-
 
 # %% ../nbs/09_train.ipynb #e7d1a0c3
 def method_evidence(cfg: Config, model, loader, reports: dict, use_mask: bool, quiet=True) -> tuple[dict, dict]:

@@ -269,7 +269,7 @@ def all_pairs(variants) -> list[tuple[str, str]]:
     v = list(variants)
     return [(v[j], v[i]) for i in range(len(v)) for j in range(i + 1, len(v))]
 
-
+# %% ../nbs/08b_verdicts.ipynb #vd21a003
 def _aligned(evidence: dict) -> tuple[list, list]:
     runs = [r for rs in evidence.values() for r in rs]
     ids, refs = runs[0].ids, runs[0].reference
@@ -314,18 +314,19 @@ def verdict_table(evidence: dict, pairs=None, metrics=VERDICT_METRICS, n_boot: i
                         'inconclusive' + (' (one seed)' if min(r['seeds_x'], r['seeds_y']) < 2 else ''))
     return rows
 
+# %% ../nbs/08b_verdicts.ipynb #vd21a005
 def _fmt(x: float) -> str: return 'nan' if x != x else f'{x:+.3f}' if abs(x) >= 0.001 or x == 0 else f'{x:+.1e}'
 
 
 def _ci(r: dict) -> str: return '-' if r['lo'] != r['lo'] else f"[{_fmt(r['lo'])}, {_fmt(r['hi'])}]"
 
-
+# %% ../nbs/08b_verdicts.ipynb #vd21a007
 def _p(p: float) -> str: return '-' if p != p else '<0.001' if p < 0.001 else f'{p:.3f}'
 
 
 def label(v: str) -> str: return f'({v})' if len(v) == 1 else v   # (a)-(f) as the paper writes them
 
-
+# %% ../nbs/08b_verdicts.ipynb #vd21a010
 def verdicts_markdown(rows: list[dict]) -> str:
     "The verdict table as Markdown: one line per comparison and metric."
     lines = ['| comparison | metric | X | Y | X - Y | 95% CI | p | p (Holm) | verdict | seeds X/Y | studies |',
@@ -355,7 +356,7 @@ def verdict_list(rows: list[dict], n_boot: int = 2000) -> str:
     if rest: lines.append(f"- no verdict on {', '.join(rest)}: every difference there is inconclusive")
     return '\n'.join(lines) + '\n'
 
-
+# %% ../nbs/08b_verdicts.ipynb #vd21a012
 METHOD_NOTE = ('Paired hierarchical bootstrap (`uar_nb.verdicts`): each of {n_boot} replicates resamples the test studies '
                '(the same ones for both variants) and, within each variant, its seeds; every metric is recomputed on the '
                'replicate as its scorer computes it (corpus BLEU and CIDEr-D, micro-F1, pooled pointing). 95% interval = '
@@ -377,7 +378,7 @@ def compare_verdicts(rows_a: list[dict], rows_b: list[dict]) -> list[dict]:
     return [{'x': r['x'], 'y': r['y'], 'metric': r['metric'], 'a': r, 'b': b[key(r)], 'agreement': agreement(r, b[key(r)])}
             for r in rows_a if key(r) in b]
 
-
+# %% ../nbs/08b_verdicts.ipynb #vd21a015
 def agreement_markdown(rows_a: list[dict], rows_b: list[dict], names=('this machine', 'second machine')) -> str:
     "Two verdict tables side by side: the counts of each agreement, and every comparison with a verdict on either side."
     both = compare_verdicts(rows_a, rows_b)
