@@ -69,7 +69,7 @@ def read_image(path, size: int) -> np.ndarray:
                       f"file's bit depth and contrast", ImageWarning, stacklevel=2)
     return a if a.shape == (size, size) else _resize(a, size)
 
-
+# %% ../nbs/14_generate.ipynb #img00003
 def image_array(x, size: int, name: str = 'image') -> np.ndarray:
     """An image in memory -> grayscale uint8 `(size, size)`, the way files are read: `(H, W)` gray or `(H, W, 3|4)`
     RGB(A); uint8, uint16 (16-bit) or float in [0, 1]; or a PIL image."""
