@@ -291,7 +291,7 @@ def _to_gray_u8(img: Image.Image) -> np.ndarray:
     if img.mode != 'L': img = img.convert('L')   # RGB(A), LA, P, 1 -> luminance; alpha is ignored
     return np.asarray(img, dtype=np.uint8)
 
-
+# %% ../nbs/01_data.ipynb #img01003
 def load_image(path, entry_id: str | None = None, size: int | None = None) -> np.ndarray:
     "One grayscale uint8 image (H, W); with `size`, resized to (size, size) by PIL bilinear."
     who = f' (entry {entry_id!r})' if entry_id is not None else ''
