@@ -345,3 +345,22 @@ def test_the_cli_parser_is_one_small_builder_per_subcommand():
     assert len(inspect.getsource(cli.build_parser).splitlines()) <= 15
     sub = next(a for a in cli.build_parser()._actions if a.dest == 'command')
     assert list(sub.choices) == names
+
+
+def test_a_study_restarts_a_partial_run_whose_data_changed(trained, tmp_path, monkeypatch):
+    "A killed run is resumed by the next `uar study` - unless its data changed since: then it starts over, like a changed config."
+    from uar_nb import study as S
+    data, run, cfg = trained
+    (tmp_path / 's.yaml').write_text(f'name: s\ndataset: toy\npreset: toy\ndata_dir: {data}\nvariants: [UAR]\nseeds: [0]\n')
+    st = S.load_study(tmp_path / 's.yaml')
+    folder = tmp_path / 'study' / 'runs' / 'UAR-s0' / 'run'
+    (folder / 'checkpoints' / 'last').mkdir(parents=True); (folder / 'checkpoints' / 'last' / 'trainer_state.pt').write_bytes(b'x')
+    st.config('UAR', 0).to_yaml(folder / 'config.yaml')
+    seen = []
+    monkeypatch.setattr(S, '_execute', lambda nb_in, nb_out, params, cwd: seen.append(params['resume']))
+    from uar_nb.data import data_fingerprint
+    (folder / 'run.json').write_text(json.dumps({'status': 'interrupted', 'data_fingerprint': data_fingerprint(st.config('UAR', 0))}))
+    S.run_one(st, 'UAR', 0, tmp_path / 'study', nb_dir=tmp_path)
+    (folder / 'run.json').write_text(json.dumps({'status': 'interrupted', 'data_fingerprint': 'sha256:0123'}))
+    S.run_one(st, 'UAR', 0, tmp_path / 'study', nb_dir=tmp_path)
+    assert seen == [True, False] and not folder.exists()

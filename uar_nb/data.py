@@ -291,7 +291,7 @@ def _to_gray_u8(img: Image.Image) -> np.ndarray:
     if img.mode != 'L': img = img.convert('L')   # RGB(A), LA, P, 1 -> luminance; alpha is ignored
     return np.asarray(img, dtype=np.uint8)
 
-
+# %% ../nbs/01_data.ipynb #img01003
 def load_image(path, entry_id: str | None = None, size: int | None = None) -> np.ndarray:
     "One grayscale uint8 image (H, W); with `size`, resized to (size, size) by PIL bilinear."
     who = f' (entry {entry_id!r})' if entry_id is not None else ''
@@ -300,6 +300,8 @@ def load_image(path, entry_id: str | None = None, size: int | None = None) -> np
             if size and img.format == 'JPEG': img.draft('L', (size, size))   # decode big JPEGs at a reduced scale
             a = _to_gray_u8(img)
     except FileNotFoundError: raise DataError(f'image not found: {path}{who}; check data.image_dir (the image root)') from None
+    except Image.DecompressionBombError as e:
+        raise DataError(f'{path}{who} is too large to open safely ({e}): resize it to a few thousand pixels a side') from None
     except Exception as e: raise DataError(f'cannot read image {path}{who}: {e}; check data.image_dir and the file') from None
     if size and a.shape != (size, size):
         a = np.asarray(Image.fromarray(a).resize((size, size), Image.BILINEAR))

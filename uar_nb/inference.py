@@ -69,7 +69,7 @@ def read_image(path, size: int) -> np.ndarray:
                       f"file's bit depth and contrast", ImageWarning, stacklevel=2)
     return a if a.shape == (size, size) else _resize(a, size)
 
-
+# %% ../nbs/14_generate.ipynb #img00003
 def image_array(x, size: int, name: str = 'image') -> np.ndarray:
     """An image in memory -> grayscale uint8 `(size, size)`, the way files are read: `(H, W)` gray or `(H, W, 3|4)`
     RGB(A); uint8, uint16 (16-bit) or float in [0, 1]; or a PIL image."""
@@ -119,7 +119,7 @@ def _run_status(run_json: Path) -> str:
         raise NotARunError(f'{run_json} is damaged ({type(e).__name__}: {e}): how the run ended cannot be read{use}; '
                            f'or train the run again') from None
 
-
+# %% ../nbs/14_generate.ipynb #ckp00003
 def find_checkpoint(path) -> tuple[Path, dict]:
     """(checkpoint folder, generation settings) for a run folder (its selected checkpoint) or a `save_pretrained`
     folder; `NotARunError` / `UnfinishedRunError` for anything else."""
@@ -146,7 +146,6 @@ def find_checkpoint(path) -> tuple[Path, dict]:
         except (OSError, ValueError): sel = {}
         if 'use_mask' in sel: settings['use_mask'] = bool(sel['use_mask'])
     return best, settings
-
 
 # %% ../nbs/14_generate.ipynb #ld000002
 def check_checkpoint(ckpt: Path, settings: dict) -> None:

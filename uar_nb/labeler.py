@@ -270,6 +270,7 @@ ReportRow = namedtuple('ReportRow', 'id split text')
 class LabelerWarning(UserWarning):
     "Labelled anyway, but worth knowing (empty reports)."
 
+# %% ../nbs/08a_labeler.ipynb #lab00000
 def _ids_msg(ids: list, k: int = 10) -> str:
     return ', '.join(map(repr, ids[:k])) + (f', ... ({len(ids) - k} more)' if len(ids) > k else '')
 

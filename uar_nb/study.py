@@ -676,6 +676,10 @@ def run_one(study: Study, variant: str, seed: int, study_dir: Path, device: str 
     if run.is_complete() and run.best.exists(): return {**rec, 'status': 'skipped'}
     cfg = study.config(variant, seed, device)
     resume = run.has_checkpoint() and run.config.exists() and Config.from_yaml(run.config) == cfg
+    if resume:   # a partial run on data that changed since starts over too (a finished one is refused by changed_runs)
+        try: had = json.loads(run.run_json.read_text()).get('data_fingerprint')
+        except (OSError, ValueError): had = 'unreadable'
+        resume = had is None or had == data_fingerprint(cfg)
     if run.path.exists() and not resume: shutil.rmtree(run.path)   # a stale or changed partial run starts over
     params = dict(variant=variant, preset=study.preset, dataset=study.dataset, data_dir=cfg.data.data_dir, seed=seed,
                   device=cfg.train.device, epochs=study.epochs, overrides=study.overrides, run_dir=str(run.path),
