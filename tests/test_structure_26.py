@@ -195,8 +195,8 @@ def test_score_predictions_takes_one_options_object(tmp_path):
 
 
 def test_toy_images_unchanged_by_the_split_of_render_frontal():
-    """render_frontal in named steps (heart, lung findings, bones) draws the same films: the images and masks of 40
-    studies (every finding present) hash as they did before the split (commit 251e50e)."""
+    """render_frontal and render_lateral in named steps (heart, findings, bones) draw the same films: the images and
+    masks of 40 studies (every finding present) hash as they did before the split (commit 251e50e)."""
     import hashlib
     from uar_nb.toydata import make_study
     h, seen = hashlib.sha256(), set()

@@ -100,7 +100,7 @@ def _paper(rows: list[dict]) -> str:
         cells.append(f"rank {y} -> {x}" if r['metric'] == 'Rank' else f"{METRIC_NAMES[r['metric']]} {x - y:+.3f}")
     return ', '.join(cells) or '-'
 
-
+# %% ../nbs/15_claims.ipynb #cl26a002
 def claims_markdown(rows: list[dict], n_boot: int = 2000) -> str:
     "claims.md: one line per claim - the paper's claim, the comparison, the paper's number, the kit's effects and outcomes."
     order = list(dict.fromkeys(r['claim'] for r in rows))

@@ -45,7 +45,7 @@ class Gate(nn.Module):
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor: return torch.sigmoid(self.w1(x) + self.w2(y))
 
-
+# %% ../nbs/04_cra.ipynb #cra26x003
 class CRA(nn.Module):
     "Cross-modal Representation Aligner: attend to a shared fixed basis (Eq. 6-7), then fuse (Eq. 8-9)."
     def __init__(self, d_model: int, n_heads: int, basis_size: int = 2048, basis_kind: str = 'orthonormal',

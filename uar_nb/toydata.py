@@ -312,25 +312,11 @@ def _lateral_lung(x, y, P: dict):
     dome = bottom - 0.1 * (x - 0.5) ** 2 - P['dome_h'] * 0.9 * np.exp(-((x + 0.05) / 0.45) ** 2)
     return f, y - dome, dict(yc=yc, b=b, bottom=bottom, top=top)
 
-
-def render_lateral(P: dict, findings: dict, FG: dict, rng: np.random.Generator, n: int = IMAGE_SIZE,
-                   layers: bool = False):
-    "Lateral density map (and masks per finding)."
-    x, y = _grid(n, P['dx'][1], P['dy'][1], P['scale'][1])
-    masks, steps = {}, {}
-    yb = ((y - 0.15) / 1.35) ** 2
-    torso = _soft((x / (0.8 * P['body_w'])) ** 2 + yb * yb - 1, 0.05)
-    D = 0.42 * torso + 0.1 * _soft(y + 0.6, 0.08) * torso        # arms and shoulders over the apex
-    steps['body'] = D.copy()
-    f, g, L = _lateral_lung(x, y, P)
-    lung = _soft(f, 0.06) * _soft(g, 0.012)
-    inside = (f < 0) & (g < 0)
-    k = FG.get('cardiomegaly', {}).get('k', 1.0)
-    heart_f = _ellipse(x, y, -0.22 + 0.12 * (k - 1), 0.26 - 0.04 * (k - 1), 0.3 * k, P['heart_b'] * 1.3 * (1 + 0.5 * (k - 1)), -0.35)
-    heart = _soft(heart_f, 0.03)
-    if 'cardiomegaly' in findings: masks['cardiomegaly'] = heart_f < 0
-    keep = 1 - 0.85 * heart
-    marks, extra = 1.0 * lung, np.zeros_like(x)
+# %% ../nbs/02_toydata.ipynb #lat26002
+def _lateral_findings(x, y, L: dict, P: dict, FG: dict, findings: dict, lung, inside, keep, marks, extra, n: int,
+                      masks: dict):
+    """The findings on the lateral view (each lobe's projection): what replaces the lung's air (`keep`), its markings,
+    and what they add (`extra`, in place); masks into `masks`. Returns (keep, marks)."""
     if 'effusion' in findings:
         h = FG['effusion']['h'] * 2 * L['b'] * (1.3 if findings['effusion']['side'] == 'bilateral' else 1.0)
         level = L['bottom'] - h * (0.6 + 0.6 * np.clip((x + 0.2) / 0.7, 0, 1))   # posterior sulcus, meniscus
@@ -365,12 +351,11 @@ def render_lateral(P: dict, findings: dict, FG: dict, rng: np.random.Generator, 
         keep = keep * (1 - 0.8 * band)
         extra += 0.05 * band
         masks['atelectasis'] = (band > 0.4) & inside
-    air = lung * keep
-    D = D - 0.36 * air
-    steps['lungs'] = steps['body'] - 0.36 * lung
-    trachea = _soft(_segment(x, y, (-0.02, -1.1), (0.06, -0.3)) - 0.04, 0.01)
-    D = D + 0.08 * heart * torso - 0.1 * trachea * torso
-    steps['heart'] = D.copy()
+    return keep, marks
+
+# %% ../nbs/02_toydata.ipynb #lat26003
+def _lateral_bones(x, y, P: dict, lung):
+    "Vertebral bodies (with degenerative endplates when drawn so), posterior elements, sternum and ribs, weighted."
     xs = 0.6 + 0.05 * (1 - y ** 2) + 0.05 * (P['body_w'] - 0.9)
     body = _soft(np.abs(x - xs) - 0.09, 0.01) * _soft(np.abs(y - 0.1) - 1.1, 0.02)
     disc = np.cos(np.pi * (y + 0.02) / 0.14) ** 2
@@ -380,7 +365,35 @@ def render_lateral(P: dict, findings: dict, FG: dict, rng: np.random.Generator, 
     sternum = _soft(np.abs(x + 0.62 * 0.8 * P['body_w'] / 0.9 - 0.08 * (y + 0.5) ** 2) - 0.03, 0.01) * _soft(np.abs(y + 0.1) - 0.55, 0.03)
     ribs = 0.5 + 0.5 * np.cos(2 * np.pi * (y + 0.5 * x) / P['rib_dy'])
     ribs = ribs * ribs; ribs = ribs * ribs * ribs * _soft(-x, 0.1) * lung
-    D = D + (0.15 * spine + 0.08 * post + 0.14 * sternum + 0.06 * ribs) * torso
+    return 0.15 * spine + 0.08 * post + 0.14 * sternum + 0.06 * ribs
+
+# %% ../nbs/02_toydata.ipynb #lat26005
+def render_lateral(P: dict, findings: dict, FG: dict, rng: np.random.Generator, n: int = IMAGE_SIZE,
+                   layers: bool = False):
+    "Lateral density map (and masks per finding)."
+    x, y = _grid(n, P['dx'][1], P['dy'][1], P['scale'][1])
+    masks, steps = {}, {}
+    yb = ((y - 0.15) / 1.35) ** 2
+    torso = _soft((x / (0.8 * P['body_w'])) ** 2 + yb * yb - 1, 0.05)
+    D = 0.42 * torso + 0.1 * _soft(y + 0.6, 0.08) * torso        # arms and shoulders over the apex
+    steps['body'] = D.copy()
+    f, g, L = _lateral_lung(x, y, P)
+    lung = _soft(f, 0.06) * _soft(g, 0.012)
+    inside = (f < 0) & (g < 0)
+    k = FG.get('cardiomegaly', {}).get('k', 1.0)
+    heart_f = _ellipse(x, y, -0.22 + 0.12 * (k - 1), 0.26 - 0.04 * (k - 1), 0.3 * k, P['heart_b'] * 1.3 * (1 + 0.5 * (k - 1)), -0.35)
+    heart = _soft(heart_f, 0.03)
+    if 'cardiomegaly' in findings: masks['cardiomegaly'] = heart_f < 0
+    keep = 1 - 0.85 * heart
+    marks, extra = 1.0 * lung, np.zeros_like(x)
+    keep, marks = _lateral_findings(x, y, L, P, FG, findings, lung, inside, keep, marks, extra, n, masks)
+    air = lung * keep
+    D = D - 0.36 * air
+    steps['lungs'] = steps['body'] - 0.36 * lung
+    trachea = _soft(_segment(x, y, (-0.02, -1.1), (0.06, -0.3)) - 0.04, 0.01)
+    D = D + 0.08 * heart * torso - 0.1 * trachea * torso
+    steps['heart'] = D.copy()
+    D = D + _lateral_bones(x, y, P, lung) * torso
     steps['bones'] = D.copy()
     tex = _smooth_noise(rng, n, 10)
     D = D + 0.1 * marks * keep * _markings(x, y, 0.05, 0.0, P['texture_seed'] % 5, tex) * (0.6 + 0.4 * tex) + extra

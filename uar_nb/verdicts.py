@@ -116,7 +116,7 @@ class RunEvidence:
 class MissingEvidence(FileNotFoundError):
     "A run folder without the per-study evidence that verdicts resample."
 
-
+# %% ../nbs/08b_verdicts.ipynb #vd26a002
 def ce_counts(true: list, pred: list) -> tuple[int, int, int]:
     "(tp, fp, fn) of one study's predicted finding set against its true one."
     t, p = set(true), set(pred)
@@ -239,7 +239,7 @@ def hierarchical_difference(MX: np.ndarray, MY: np.ndarray, seed: int = 0, level
         lo = hi = effect; p = 1.0 if effect == 0 else 0.0
     return {**out, 'lo': float(lo), 'hi': float(hi), 'p': float(p), 'se': se, 'df': float(df)}
 
-
+# %% ../nbs/08b_verdicts.ipynb #vd26b002
 def holm(p) -> np.ndarray:
     "Holm's step-down adjustment of a family of p-values (nan stays nan and is not counted): reject where adjusted < alpha."
     p = np.asarray(p, dtype=np.float64)
