@@ -104,15 +104,16 @@ TINY = {'model.d_model': 32, 'model.n_heads': 2, 'model.n_enc_layers': 1, 'model
 
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
-    "(data folder, run folder, config) of a tiny UAR run on 40 toy studies."
-    from uar_nb.toydata import generate_dataset
-    from uar_nb.config import get_config
-    from uar_nb.train import train
+    """(data folder, run folder, config) of a tiny UAR run on 40 toy studies, trained by `uar train` in its own process
+    (training in the test process would leave allocations that test_bench's memory bound counts)."""
+    from uar_nb.config import Config
     root = tmp_path_factory.mktemp('trained')
-    generate_dataset(root / 'data', n=40, seed=1, progress=False)
-    cfg = get_config('toy', 'UAR', {**TINY, 'data.data_dir': str(root / 'data')})
-    train(cfg, root / 'run')
-    return root / 'data', root / 'run', cfg
+    subprocess.run(UAR + ['toy', '--out', str(root / 'data'), '--n', '40', '--seed', '1', '--quiet'], env=ENV, check=True)
+    sets = [a for k, v in TINY.items() for a in ('--set', f'{k}={str(v).lower() if isinstance(v, bool) else v}')]
+    r = subprocess.run(UAR + ['train', '--config', 'toy', '--variant', 'UAR', '--data', str(root / 'data'), '--run-dir',
+                              str(root / 'run'), '--quiet', *sets], env=ENV, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return root / 'data', root / 'run', Config.from_yaml(root / 'run' / 'config.yaml')
 
 
 def _copy(src, dst):
