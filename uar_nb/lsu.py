@@ -21,9 +21,11 @@ __all__ = ['LOGIT_LAPLACE_EPS', 'IMAGE_TOKENIZER_KINDS', 'as_image_batch', 'Imag
            'dvae_pixels', 'load_dvae_codebook', 'dvae_fingerprint', 'dvae_codes', 'DVAETokenizer', 'check_fit_images',
            'image_patches', 'patch_gain', 'sample_patches', 'PatchKMeans', 'PatchKMeansCodes', 'KMeansTokenizer',
            'synthetic_frontal', 'TokenizerKind', 'tokenizer_kind', 'fit_settings_name', 'make_image_tokenizer',
-           'token_cache_path', 'build_token_cache', 'token_blocks', 'block_patches', 'VisualTokenEmbedding',
-           'TextEmbedding', 'VQVAE', 'VQTokenizer', 'reconstruction_psnr', 'code_usage', 'onehot_tokens', 'probe_f1',
-           'pixel_features', 'measure_tokenizer', 'load_or_fit_image_tokenizer', 'tokenizer_report', 'tokenizer_table']
+           'token_cache_path', 'build_token_cache', 'token_blocks', 'block_patches', 'check_token_merge',
+           'replace_codes', 'normalise_slots', 'VisualTokenEmbedding', 'TextEmbedding', 'VQVAE',
+           'vq_codebook_from_data', 'vq_ema_update', 'vq_restart_dead', 'train_vqvae', 'VQSettings', 'VQFit', 'VQCodes',
+           'VQTokenizer', 'reconstruction_psnr', 'code_usage', 'onehot_tokens', 'probe_f1', 'pixel_features',
+           'measure_tokenizer', 'load_or_fit_image_tokenizer', 'tokenizer_report', 'tokenizer_table']
 
 # %% ../nbs/03_lsu.ipynb #d32df14b
 def as_image_batch(images) -> torch.Tensor:
@@ -454,6 +456,29 @@ def block_patches(patches: torch.Tensor, merge: int) -> torch.Tensor:
     x = token_blocks(patches, m).reshape(B, V, -1, m, m, p, p).transpose(4, 5)   # (B, V, blocks, m, p, m, p)
     return x.reshape(B, V, -1, (m * p) ** 2)
 
+# %% ../nbs/03_lsu.ipynb #b235d67b
+def check_token_merge(tokens_per_view: int, merge: int):
+    "Refuse a `lsu.token_merge` that does not tile the (square) token grid into m x m blocks; the error names the fix."
+    g = math.isqrt(tokens_per_view)
+    if merge > 1 and g * g != tokens_per_view:
+        raise ValueError(f'lsu.token_merge={merge} needs a square token grid, got {tokens_per_view} tokens per view; use 1')
+    if merge < 1 or g % merge:
+        raise ValueError(f'lsu.token_merge={merge} must be >= 1 and divide the side of the token grid '
+                         f'({tokens_per_view} tokens per view); choose a divisor of {g} or 1')
+
+
+def replace_codes(tokens: torch.Tensor, share: float, n_codes: int) -> torch.Tensor:
+    "`lsu.token_noise`: each code is replaced by a uniformly random one with probability `share` (no memorising token maps)."
+    noise = torch.rand(tokens.shape, device=tokens.device) < share
+    return torch.where(noise, torch.randint_like(tokens, n_codes), tokens)
+
+# %% ../nbs/03_lsu.ipynb #8b0faedb
+def normalise_slots(bn: nn.BatchNorm1d, x: torch.Tensor, training: bool) -> torch.Tensor:
+    "`lsu.slot_norm='batch'`: BatchNorm of every (view, slot, channel) of `x` `(B, V, S, d)` across the batch."
+    if training and x.shape[0] > 1: return bn(x.flatten(1)).view_as(x)
+    # evaluation, or a training batch of one study (no spread to measure): the running statistics
+    return F.batch_norm(x.flatten(1), bn.running_mean, bn.running_var, bn.weight, bn.bias, False, 0.0, bn.eps).view_as(x)
+
 # %% ../nbs/03_lsu.ipynb #3b681c25
 class VisualTokenEmbedding(nn.Module):
     """Discrete visual tokens `(B, V, L)` -> embeddings `(B, V*S, d)`: new table W_I + position + view embedding.
@@ -463,12 +488,7 @@ class VisualTokenEmbedding(nn.Module):
     def __init__(self, n_codes: int, d_model: int, n_views: int, tokens_per_view: int, view_embedding: bool = True,
                  code_patches: torch.Tensor | None = None, token_noise: float = 0.0, merge: int = 1, slot_norm: str = 'none'):
         super().__init__()
-        g = math.isqrt(tokens_per_view)
-        if merge > 1 and g * g != tokens_per_view:
-            raise ValueError(f'lsu.token_merge={merge} needs a square token grid, got {tokens_per_view} tokens per view; use 1')
-        if merge < 1 or g % merge:
-            raise ValueError(f'lsu.token_merge={merge} must be >= 1 and divide the side of the token grid '
-                             f'({tokens_per_view} tokens per view); choose a divisor of {g} or 1')
+        check_token_merge(tokens_per_view, merge)
         self.n_views, self.tokens_per_view, self.view_embedding, self.merge = n_views, tokens_per_view, view_embedding, merge
         self.slots_per_view = tokens_per_view // merge ** 2
         self.n_codes, self.token_noise = n_codes, token_noise
@@ -493,24 +513,16 @@ class VisualTokenEmbedding(nn.Module):
         if V != self.n_views or L != self.tokens_per_view:
             raise ValueError(f'visual tokens must be (B, {self.n_views}, {self.tokens_per_view}), got {tuple(tokens.shape)}')
         tokens = tokens.long()
-        if self.training and self.token_noise > 0:   # replace a share of the codes at random: no memorising token maps
-            noise = torch.rand(tokens.shape, device=tokens.device) < self.token_noise
-            tokens = torch.where(noise, torch.randint_like(tokens, self.n_codes), tokens)
+        if self.training and self.token_noise > 0: tokens = replace_codes(tokens, self.token_noise, self.n_codes)
         m = self.merge                                                        # m = 1: one token per slot
         x = token_blocks(self.tok(tokens), m).sum(3) / m                      # (B, V, S, d)
         if self.code_proj is not None: x = x + self.code_proj(block_patches(self.code_patches[tokens], m))
-        if self.slot_norm is not None: x = self._normalise_slots(x)
+        if self.slot_norm is not None: x = normalise_slots(self.slot_norm, x, self.training)
         if self.view is not None:
             x = x + self.pos.weight[None, None] + self.view.weight[None, :, None]
         else:
             x = x + self.pos.weight.view(1, V, self.slots_per_view, -1)
         return x.flatten(1, 2)
-
-    def _normalise_slots(self, x: torch.Tensor) -> torch.Tensor:
-        bn = self.slot_norm
-        if self.training and x.shape[0] > 1: return bn(x.flatten(1)).view_as(x)
-        # evaluation, or a training batch of one study (no spread to measure): the running statistics
-        return F.batch_norm(x.flatten(1), bn.running_mean, bn.running_var, bn.weight, bn.bias, False, 0.0, bn.eps).view_as(x)
 
 # %% ../nbs/03_lsu.ipynb #076c5d77
 class TextEmbedding(nn.Module):
@@ -569,10 +581,75 @@ class VQVAE(nn.Module):
         q = self.codebook[codes].view(codes.shape[0], h, w, -1).permute(0, 3, 1, 2)
         return self.decoder(q) + 0.5
 
-# %% ../nbs/03_lsu.ipynb #52d61d70
-class VQTokenizer(ImageTokenizer):
-    "A small VQ-VAE fitted on the TRAIN images: conv encoder -> nearest code per patch-sized cell (token); a decoder reconstructs."
-    kind = 'vq'
+# %% ../nbs/03_lsu.ipynb #6dc13bc2
+@torch.no_grad()
+def vq_codebook_from_data(m: VQVAE, draw: Callable, batch_size: int, g: torch.Generator, cells: int):
+    "Start the codebook as K random encoder outputs (of at least 4K drawn); returns the EMA state (counts 1, sums = codes)."
+    K, dev, B = m.codebook.shape[0], m.codebook.device, batch_size
+    pool = torch.cat([m.encode(draw(B).to(dev)).permute(0, 2, 3, 1).reshape(-1, m.codebook.shape[1])
+                      for _ in range(max(1, -(-4 * K // (B * cells))))])
+    m.codebook.copy_(pool[torch.randperm(len(pool), generator=g)[:K].to(dev)])
+    return torch.ones(K, device=dev), m.codebook.clone()
+
+# %% ../nbs/03_lsu.ipynb #e02fc5d8
+def vq_ema_update(m: VQVAE, flat, idx, ema_n, ema_w, decay: float) -> torch.Tensor:
+    "One EMA step (in place): e_k = moving sum of the z assigned to k / its moving count (smoothed). Returns the one-hot."
+    K = m.codebook.shape[0]
+    oh = F.one_hot(idx, K).float()
+    ema_n.mul_(decay).add_(oh.sum(0), alpha=1 - decay)
+    ema_w.mul_(decay).add_(oh.T @ flat, alpha=1 - decay)
+    n = ema_n.sum()
+    m.codebook.copy_(ema_w / ((ema_n + 1e-5) / (n + K * 1e-5) * n)[:, None])
+    return oh
+
+
+def vq_restart_dead(m: VQVAE, flat, ema_n, ema_w, g: torch.Generator) -> int:
+    "Codes used by less than 3% of their fair share move onto random encoder outputs `flat` of the batch; returns how many."
+    K, dev = m.codebook.shape[0], m.codebook.device
+    dead = ema_n < 0.03 * len(flat) / K
+    if not dead.any(): return 0
+    r = flat[torch.randint(len(flat), (int(dead.sum()),), generator=g).to(dev)]
+    m.codebook[dead] = r; ema_w[dead] = r; ema_n[dead] = 1.
+    return int(dead.sum())
+
+# %% ../nbs/03_lsu.ipynb #f53e7142
+def train_vqvae(m: VQVAE, draw: Callable, g: torch.Generator, steps: int, batch_size: int, lr: float, beta: float,
+                decay: float, warmup: int, restart_every: int, progress: bool = True) -> dict:
+    """Train `m` on views from `draw`: `warmup` steps of a plain autoencoder, then VQ with the straight-through gradient,
+    the EMA codebook (started from encoder outputs) and dead-code restarts. Returns the history (loss, perplexity, restarts)."""
+    from tqdm.auto import tqdm
+    K, B, dev = m.codebook.shape[0], batch_size, m.codebook.device
+    opt = torch.optim.Adam(list(m.encoder.parameters()) + list(m.decoder.parameters()), lr)
+    ema_n = ema_w = None
+    hist = dict(loss=[], perplexity=[], restarts=0)
+    bar = tqdm(range(steps), desc=f'fitting vq tokenizer ({K} codes)', disable=not progress, mininterval=1)
+    for step in bar:
+        x = draw(B).to(dev)
+        z = m.encode(x)                                                 # (B, D, h, w)
+        flat = z.permute(0, 2, 3, 1).reshape(-1, z.shape[1])
+        if step < warmup:                                               # plain autoencoder first: useful encoder outputs
+            zq, commit = z, torch.zeros(())
+        else:
+            if ema_n is None: ema_n, ema_w = vq_codebook_from_data(m, draw, B, g, z.shape[2] * z.shape[3])
+            idx = m.nearest(z.detach()).flatten()
+            with torch.no_grad():                                       # EMA codebook, dead codes restarted
+                oh = vq_ema_update(m, flat.detach(), idx, ema_n, ema_w, decay)
+                if restart_every and step % restart_every == 0: hist['restarts'] += vq_restart_dead(m, flat.detach(), ema_n, ema_w, g)
+                p = oh.mean(0); ppl = torch.exp(-(p * torch.log(p + 1e-10)).sum()).item()
+            q = m.codebook[idx]
+            commit = ((flat - q) ** 2).mean()
+            zq = (flat + (q - flat).detach()).view(z.shape[0], z.shape[2], z.shape[3], -1).permute(0, 3, 1, 2)  # straight-through
+        rec = m.decoder(zq) + 0.5
+        loss = F.mse_loss(rec, x) + beta * commit
+        opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+        if step % 50 == 0 or step == steps - 1:
+            hist['loss'].append(round(loss.item(), 6))
+            if step >= warmup: hist['perplexity'].append(round(ppl, 2)); bar.set_postfix(loss=f'{loss.item():.4f}', ppl=f'{ppl:.0f}')
+    return hist
+
+# %% ../nbs/03_lsu.ipynb #d7d955d4
+class VQSettings(ImageTokenizer):
+    "A VQ-VAE tokenizer's settings and its (untrained) network; `VQFit` fits it, `VQTokenizer` is the registered kind."
     _settings = ('n_codes', 'code_dim', 'patch_size', 'channels', 'steps', 'batch_size', 'lr', 'beta', 'decay', 'warmup', 'restart_every')
 
     def __init__(self, n_codes: int = 256, code_dim: int = 32, patch_size: int = 8, channels: int = 32, steps: int = 700,
@@ -595,10 +672,12 @@ class VQTokenizer(ImageTokenizer):
     def _check(self):
         if not self.fitted: raise RuntimeError('VQTokenizer is not fitted: call .fit(train_images) or load a saved one')
 
+# %% ../nbs/03_lsu.ipynb #6c53b866
+class VQFit(VQSettings):
+    "Fitting a VQ-VAE tokenizer on the TRAIN images: seeded, on one CPU thread by default, with `train_vqvae`."
     def fit(self, images, seed: int = 0, progress: bool = True, threads: int | None = 1) -> 'VQTokenizer':
         """Train on uint8 images `(N,H,W)` or `(N,V,H,W)` of the TRAIN split (a memmap is fine). Seeded; with `threads=1`
         (default) the result does not depend on the machine's core count."""
-        from tqdm.auto import tqdm
         images = check_fit_images(images, self.n_codes, self.patch_size, min_images=8, codes_key='lsu.vq_codes')
         old_threads, t0 = torch.get_num_threads(), time.perf_counter()
         if threads: torch.set_num_threads(threads)
@@ -606,57 +685,17 @@ class VQTokenizer(ImageTokenizer):
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
                 self.model = m = VQVAE(self.n_codes, self.code_dim, self.patch_size, self.channels).to(self._device())
-                self._train(m, _image_sampler(images, seed), torch.Generator().manual_seed(seed), progress, tqdm)
+                self.history = train_vqvae(m, _image_sampler(images, seed), torch.Generator().manual_seed(seed), self.steps,
+                                           self.batch_size, self.lr, self.beta, self.decay, self.warmup, self.restart_every, progress)
         finally: torch.set_num_threads(old_threads)
         m.eval().requires_grad_(False)
         self.fitted = True
         self.history['fit_s'] = round(time.perf_counter() - t0, 1)
         return self
 
-    def _train(self, m, draw, g, progress, tqdm):
-        K, B, dev = self.n_codes, self.batch_size, self._device()
-        opt = torch.optim.Adam(list(m.encoder.parameters()) + list(m.decoder.parameters()), self.lr)
-        ema_n = ema_w = None
-        hist = dict(loss=[], perplexity=[], restarts=0)
-        bar = tqdm(range(self.steps), desc=f'fitting vq tokenizer ({K} codes)', disable=not progress, mininterval=1)
-        for step in bar:
-            x = draw(B).to(dev)
-            z = m.encode(x)                                                 # (B, D, h, w)
-            flat = z.permute(0, 2, 3, 1).reshape(-1, z.shape[1])
-            if step < self.warmup:                                          # plain autoencoder first: useful encoder outputs
-                zq, commit = z, torch.zeros(())
-            else:
-                if ema_n is None:                                           # codebook := K random encoder outputs
-                    with torch.no_grad():
-                        pool = torch.cat([m.encode(draw(B).to(dev)).permute(0, 2, 3, 1).reshape(-1, z.shape[1])
-                                          for _ in range(max(1, -(-4 * K // (B * z.shape[2] * z.shape[3]))))])
-                        m.codebook.copy_(pool[torch.randperm(len(pool), generator=g)[:K].to(dev)])
-                        ema_n, ema_w = torch.ones(K, device=dev), m.codebook.clone()
-                idx = m.nearest(z.detach()).flatten()
-                with torch.no_grad():                                       # EMA codebook: e_k = mean of the z assigned to k
-                    oh = F.one_hot(idx, K).float()
-                    ema_n.mul_(self.decay).add_(oh.sum(0), alpha=1 - self.decay)
-                    ema_w.mul_(self.decay).add_(oh.T @ flat.detach(), alpha=1 - self.decay)
-                    n = ema_n.sum()
-                    m.codebook.copy_(ema_w / ((ema_n + 1e-5) / (n + K * 1e-5) * n)[:, None])
-                    if self.restart_every and step % self.restart_every == 0:   # dead codes restart at random encoder outputs
-                        dead = ema_n < 0.03 * len(flat) / K
-                        if dead.any():
-                            r = flat.detach()[torch.randint(len(flat), (int(dead.sum()),), generator=g).to(dev)]
-                            m.codebook[dead] = r; ema_w[dead] = r; ema_n[dead] = 1.
-                            hist['restarts'] += int(dead.sum())
-                    p = oh.mean(0); ppl = torch.exp(-(p * torch.log(p + 1e-10)).sum()).item()
-                q = m.codebook[idx]
-                commit = ((flat - q) ** 2).mean()
-                zq = (flat + (q - flat).detach()).view(z.shape[0], z.shape[2], z.shape[3], -1).permute(0, 3, 1, 2)  # straight-through
-            rec = m.decoder(zq) + 0.5
-            loss = F.mse_loss(rec, x) + self.beta * commit
-            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
-            if step % 50 == 0 or step == self.steps - 1:
-                hist['loss'].append(round(loss.item(), 6))
-                if step >= self.warmup: hist['perplexity'].append(round(ppl, 2)); bar.set_postfix(loss=f'{loss.item():.4f}', ppl=f'{ppl:.0f}')
-        self.history = hist
-
+# %% ../nbs/03_lsu.ipynb #ed4dcb89
+class VQCodes(VQFit):
+    "A fitted VQ-VAE both ways: `tokenize` (nearest code per cell) and `reconstruct`/`code_patches` (the decoder)."
     def _grid(self, x):
         H, W = x.shape[-2:]
         if H % self.patch_size or W % self.patch_size:
@@ -690,6 +729,11 @@ class VQTokenizer(ImageTokenizer):
         t = torch.arange(self.n_codes, device=self._device())[:, None].expand(-1, grid * grid)
         img = torch.cat([self.model.decode_codes(t[i:i + 64], grid, grid) for i in range(0, self.n_codes, 64)])
         return img[:, 0, c * p:(c + 1) * p, c * p:(c + 1) * p].flatten(1).cpu()
+
+# %% ../nbs/03_lsu.ipynb #62f384ef
+class VQTokenizer(VQCodes):
+    "A small VQ-VAE fitted on the TRAIN images: conv encoder -> nearest code per patch-sized cell (token); a decoder reconstructs."
+    kind = 'vq'
 
     def fingerprint(self) -> str:
         "'vq-' + sha1 of the settings and every weight (computed each time: ~0.1 M numbers, so an edited weight is never missed)."
