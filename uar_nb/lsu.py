@@ -18,13 +18,16 @@ from .toydata import load_labels, FINDINGS
 
 # %% auto #0
 __all__ = ['LOGIT_LAPLACE_EPS', 'IMAGE_TOKENIZER_KINDS', 'as_image_batch', 'ImageTokenizer', 'load_image_tokenizer',
-           'dvae_pixels', 'DVAETokenizer', 'check_fit_images', 'image_patches', 'KMeansTokenizer', 'synthetic_frontal',
-           'VQVAE', 'VQTokenizer', 'TokenizerKind', 'tokenizer_kind', 'fit_settings_name', 'make_image_tokenizer',
-           'token_cache_path', 'build_token_cache', 'token_blocks', 'block_patches', 'VisualTokenEmbedding',
-           'TextEmbedding', 'reconstruction_psnr', 'code_usage', 'onehot_tokens', 'probe_f1', 'pixel_features',
+           'dvae_pixels', 'load_dvae_codebook', 'dvae_fingerprint', 'dvae_codes', 'DVAETokenizer', 'check_fit_images',
+           'image_patches', 'patch_gain', 'sample_patches', 'PatchKMeans', 'PatchKMeansCodes', 'KMeansTokenizer',
+           'synthetic_frontal', 'TokenizerKind', 'tokenizer_kind', 'fit_settings_name', 'make_image_tokenizer',
+           'token_cache_path', 'build_token_cache', 'token_blocks', 'block_patches', 'check_token_merge',
+           'replace_codes', 'normalise_slots', 'VisualTokenEmbedding', 'TextEmbedding', 'VQVAE',
+           'vq_codebook_from_data', 'vq_ema_update', 'vq_restart_dead', 'train_vqvae', 'VQSettings', 'VQFit', 'VQCodes',
+           'VQTokenizer', 'reconstruction_psnr', 'code_usage', 'onehot_tokens', 'probe_f1', 'pixel_features',
            'measure_tokenizer', 'load_or_fit_image_tokenizer', 'tokenizer_report', 'tokenizer_table']
 
-# %% ../nbs/03_lsu.ipynb #5e25a524
+# %% ../nbs/03_lsu.ipynb #d32df14b
 def as_image_batch(images) -> torch.Tensor:
     "uint8 or float images `(N,H,W)` / `(N,C,H,W)` (numpy or torch) -> float tensor `(N,C,H,W)` in [0, 1]."
     if not torch.is_tensor(images):
@@ -39,7 +42,7 @@ def as_image_batch(images) -> torch.Tensor:
         raise ValueError(f'images must be (N,H,W) or (N,C,H,W) with C=1 or 3, got shape {tuple(x.shape)}')
     return x
 
-
+# %% ../nbs/03_lsu.ipynb #54443a5b
 class ImageTokenizer:
     "Images `(N,C,H,W)` in [0,1] -> discrete tokens `(N,L)`. Subclasses set `kind` and `n_codes`."
     kind: str = ''
@@ -73,7 +76,7 @@ def load_image_tokenizer(path, **kw) -> ImageTokenizer:
     "Load an image tokenizer saved with `.save(path)`."
     return ImageTokenizer.load(path, **kw)
 
-# %% ../nbs/03_lsu.ipynb #91af8ef7
+# %% ../nbs/03_lsu.ipynb #be7d44ec
 LOGIT_LAPLACE_EPS = 0.1  # FlavaImageProcessor's codebook `map_pixels` constant (DALL-E)
 
 def dvae_pixels(images) -> torch.Tensor:
@@ -82,7 +85,7 @@ def dvae_pixels(images) -> torch.Tensor:
     if x.shape[1] == 1: x = x.expand(-1, 3, -1, -1)
     return (1 - 2 * LOGIT_LAPLACE_EPS) * x + LOGIT_LAPLACE_EPS
 
-
+# %% ../nbs/03_lsu.ipynb #3b7ea784
 def _missing_dvae(name, err) -> OSError:
     return OSError(
         f'could not load the dVAE image codebook from {name!r} ({type(err).__name__}: {err}).\n'
@@ -92,20 +95,41 @@ def _missing_dvae(name, err) -> OSError:
         f'lsu.image_tokenizer=kmeans (random dVAE weights only for tests: lsu.dvae_random_init=true).')
 
 
+def load_dvae_codebook(name: str, random_init: bool = False, codebook_config=None, seed: int = 0):
+    "The dVAE encoder `FlavaImageCodebook`: pretrained weights from `name`, or (only when asked) a seeded random one."
+    from transformers import FlavaImageCodebook, FlavaImageCodebookConfig
+    if random_init:  # only when asked: tests and offline demos
+        cfg = codebook_config if codebook_config is not None else FlavaImageCodebookConfig()
+        with torch.random.fork_rng(): torch.manual_seed(seed); model = FlavaImageCodebook(cfg)
+        return model
+    try: return FlavaImageCodebook.from_pretrained(name)
+    except (OSError, ValueError) as e: raise _missing_dvae(name, e) from None
+
+# %% ../nbs/03_lsu.ipynb #9f5c2605
+def dvae_fingerprint(model) -> str:
+    "'dvae-' + sha1 of a codebook's config and its output projection's weights: they identify the codebook cheaply."
+    h = hashlib.sha1(model.config.to_json_string(use_diff=False).encode())
+    h.update(model.blocks.output.conv.weight.detach().cpu().numpy().tobytes())
+    return 'dvae-' + h.hexdigest()
+
+
+@torch.no_grad()
+def dvae_codes(model, x: torch.Tensor, batch_size: int = 64) -> torch.Tensor:
+    "Code ids `(N, L)` of dVAE pixels `x`: the argmax of the encoder's logits per patch, `batch_size` images at a time."
+    dev = next(model.parameters()).device
+    out = [model.get_codebook_indices(x[i:i + batch_size].to(dev)).flatten(1).cpu()
+           for i in range(0, len(x), batch_size)]
+    return torch.cat(out).long()
+
+# %% ../nbs/03_lsu.ipynb #72cc5276
 class DVAETokenizer(ImageTokenizer):
     "DALL-E's dVAE encoder (`transformers.FlavaImageCodebook`): argmax of the per-patch logits, no gradient."
     kind = 'dvae'
 
     def __init__(self, name_or_path: str = 'facebook/flava-image-codebook', random_init: bool = False,
                  codebook_config=None, seed: int = 0, device='cpu', batch_size: int = 64):
-        from transformers import FlavaImageCodebook, FlavaImageCodebookConfig
         self.name, self.random_init, self.seed, self.batch_size = str(name_or_path), random_init, seed, batch_size
-        if random_init:  # only when asked: tests and offline demos
-            cfg = codebook_config if codebook_config is not None else FlavaImageCodebookConfig()
-            with torch.random.fork_rng(): torch.manual_seed(seed); self.model = FlavaImageCodebook(cfg)
-        else:
-            try: self.model = FlavaImageCodebook.from_pretrained(self.name)
-            except (OSError, ValueError) as e: raise _missing_dvae(self.name, e) from None
+        self.model = load_dvae_codebook(self.name, random_init, codebook_config, seed)
         self.model.eval().requires_grad_(False).to(device)
         self.n_codes = self.model.config.vocab_size
         self.downsample = 2 ** (self.model.config.num_groups - 1)  # M = 8 for the real dVAE
@@ -119,16 +143,10 @@ class DVAETokenizer(ImageTokenizer):
         x = dvae_pixels(images)
         if x.shape[-1] % self.downsample or x.shape[-2] % self.downsample:
             raise ValueError(f'dVAE input sides must be multiples of {self.downsample}, got {tuple(x.shape[-2:])}')
-        dev = next(self.model.parameters()).device
-        out = [self.model.get_codebook_indices(x[i:i + self.batch_size].to(dev)).flatten(1).cpu()
-               for i in range(0, len(x), self.batch_size)]
-        return torch.cat(out).long()
+        return dvae_codes(self.model, x, self.batch_size)
 
     def fingerprint(self) -> str:
-        if self._fp is None:  # config + the output projection's weights identify the codebook cheaply
-            h = hashlib.sha1(self.model.config.to_json_string(use_diff=False).encode())
-            h.update(self.model.blocks.output.conv.weight.detach().cpu().numpy().tobytes())
-            self._fp = 'dvae-' + h.hexdigest()
+        if self._fp is None: self._fp = dvae_fingerprint(self.model)   # computed once: the weights are frozen
         return self._fp
 
     def save(self, path, weights: bool | None = None) -> Path:
@@ -147,7 +165,7 @@ class DVAETokenizer(ImageTokenizer):
         else: tok = cls(meta['name'], random_init=meta['random_init'], seed=meta.get('seed', 0), **kw)
         return tok
 
-# %% ../nbs/03_lsu.ipynb #711a54bb
+# %% ../nbs/03_lsu.ipynb #5d87fca6
 def check_fit_images(images, n_codes: int, patch_size: int, pool: int = 1, min_images: int = 2, codes_key: str = 'n_codes') -> np.ndarray:
     "Refuse training images a patch codebook cannot be fitted on (each error names the fix); returns them as one array."
     if isinstance(images, (list, tuple)):
@@ -171,7 +189,7 @@ def check_fit_images(images, n_codes: int, patch_size: int, pool: int = 1, min_i
                          f'give more training images or fewer codes ({codes_key})')
     return images
 
-
+# %% ../nbs/03_lsu.ipynb #e9cb8c36
 def image_patches(x: torch.Tensor, patch_size: int, pool: int = 1) -> torch.Tensor:
     "Float images `(N,C,H,W)` -> grayscale non-overlapping patches `(N, L, p*p)` (row-major over the grid)."
     if x.shape[1] == 3: x = x.mean(1, keepdim=True)
@@ -182,10 +200,34 @@ def image_patches(x: torch.Tensor, patch_size: int, pool: int = 1) -> torch.Tens
     return F.unfold(x, patch_size, stride=patch_size).transpose(1, 2)
 
 
-class KMeansTokenizer(ImageTokenizer):
-    "A patch codebook fitted with MiniBatchKMeans on train images; token = nearest centroid of each patch."
-    kind = 'kmeans'
+def patch_gain(x, patch_size: int, pool: int, levels: int) -> torch.Tensor:
+    "Brightness level of each patch `(N, L)`: its mean in [0, 1], uniformly quantised to `levels` bins (gain-shape VQ)."
+    mean = image_patches(as_image_batch(x), patch_size, pool).mean(-1)
+    return (mean * levels).long().clamp_(0, levels - 1)
 
+# %% ../nbs/03_lsu.ipynb #53934f73
+def sample_patches(images, patches: Callable, per_img: int, max_patches: int, seed: int = 0, chunk: int = 512) -> torch.Tensor:
+    """Up to `max_patches` patches `(n, p*p)` drawn without replacement (seeded) from uint8 images `(N,H,W)`/`(N,V,H,W)`,
+    read `chunk` images at a time, so a memory-mapped array is never loaded whole. `patches` maps a block of images
+    `(n, H, W)` to `(n, per_img, p*p)`."""
+    shape = images.shape
+    n_img = shape[0] * (shape[1] if len(shape) == 4 else 1)
+    rng = np.random.default_rng(seed)
+    total = n_img * per_img
+    pick = np.sort(rng.choice(total, size=min(max_patches, total), replace=False))
+    sample = []
+    for s in range(0, shape[0], chunk):  # stream the (possibly memory-mapped) array in chunks
+        block = np.asarray(images[s:s + chunk]).reshape(-1, *shape[-2:])
+        lo = s * (n_img // shape[0]) * per_img
+        sel = pick[(pick >= lo) & (pick < lo + len(block) * per_img)] - lo
+        if len(sel):
+            p = patches(block)
+            sample.append(p.reshape(-1, p.shape[-1])[torch.as_tensor(sel)])
+    return torch.cat(sample)
+
+# %% ../nbs/03_lsu.ipynb #2085f528
+class PatchKMeans(ImageTokenizer):
+    "The k-means patch codebook: its settings and `fit` (MiniBatchKMeans on patches of the TRAIN images); `KMeansTokenizer` reads it."
     def __init__(self, n_codes: int = 1024, patch_size: int = 8, pool: int = 1, normalize: str = 'none',
                  centroids=None, batch_size: int = 256, gain_levels: int = 0):
         if normalize not in ('none', 'center'): raise ValueError(f"normalize must be 'none' or 'center', got {normalize!r}")
@@ -210,25 +252,17 @@ class KMeansTokenizer(ImageTokenizer):
         from sklearn.cluster import MiniBatchKMeans
         images = check_fit_images(images, self.shape_codes, self.patch_size, self.pool, codes_key='lsu.kmeans_codes')
         shape = images.shape
-        n_img = shape[0] * (shape[1] if len(shape) == 4 else 1)
-        side = shape[-1] // self.pool // self.patch_size
-        per_img = (shape[-2] // self.pool // self.patch_size) * side
-        rng = np.random.default_rng(seed)
-        total = n_img * per_img
-        pick = np.sort(rng.choice(total, size=min(max_patches, total), replace=False))
-        sample = []
-        for s in range(0, shape[0], chunk):  # stream the (possibly memory-mapped) array in chunks
-            block = np.asarray(images[s:s + chunk]).reshape(-1, *shape[-2:])
-            lo = s * (n_img // shape[0]) * per_img
-            sel = pick[(pick >= lo) & (pick < lo + len(block) * per_img)] - lo
-            if len(sel): sample.append(self._patches(block).reshape(-1, self.patch_size ** 2)[torch.as_tensor(sel)])
-        X = torch.cat(sample).numpy()
+        per_img = (shape[-2] // self.pool // self.patch_size) * (shape[-1] // self.pool // self.patch_size)
+        X = sample_patches(images, self._patches, per_img, max_patches, seed, chunk).numpy()
         if len(X) < self.shape_codes: raise ValueError(f'{len(X)} patches cannot fit {self.shape_codes} codes: give more images or fewer codes')
         km = MiniBatchKMeans(n_clusters=self.shape_codes, random_state=seed, batch_size=max(2048, 4 * self.shape_codes), n_init=3)
         km.fit(X)
         self.centroids = torch.as_tensor(km.cluster_centers_, dtype=torch.float32)
         return self
 
+# %% ../nbs/03_lsu.ipynb #6a5e03c4
+class PatchKMeansCodes(PatchKMeans):
+    "A fitted patch codebook both ways: `tokenize` (patch -> nearest centroid) and `reconstruct` (tokens -> centroids in place)."
     def _check(self):
         if self.centroids is None: raise RuntimeError('KMeansTokenizer is not fitted: call .fit(train_images) or load a saved one')
 
@@ -244,10 +278,7 @@ class KMeansTokenizer(ImageTokenizer):
             out.append(code)
         return torch.cat(out).long()
 
-    def _gain(self, x) -> torch.Tensor:
-        "Brightness level of each patch: its mean in [0, 1], uniformly quantised to `gain_levels` bins."
-        mean = image_patches(as_image_batch(x), self.patch_size, self.pool).mean(-1)
-        return (mean * self.gain_levels).long().clamp_(0, self.gain_levels - 1)
+    def _gain(self, x) -> torch.Tensor: return patch_gain(x, self.patch_size, self.pool, self.gain_levels)
 
     def code_patches(self) -> torch.Tensor:
         "(n_codes, patch*patch): the patch each token stands for (centroid, plus its brightness level for gain-shape)."
@@ -264,6 +295,11 @@ class KMeansTokenizer(ImageTokenizer):
         patches = self.code_patches()[t]                              # (N, L, p*p)
         img = F.fold(patches.transpose(1, 2), (g * p, g * p), p, stride=p)
         return F.interpolate(img, scale_factor=self.pool, mode='nearest') if self.pool > 1 else img  # back to the input size
+
+# %% ../nbs/03_lsu.ipynb #feac3e8e
+class KMeansTokenizer(PatchKMeansCodes):
+    "A patch codebook fitted with MiniBatchKMeans on train images; token = nearest centroid of each patch."
+    kind = 'kmeans'
 
     def fingerprint(self) -> str:
         self._check()
@@ -302,7 +338,208 @@ def synthetic_frontal(size: int = 64, seed: int = 0, opacity: bool = False) -> n
     img = img + rng.normal(0, 0.03, img.shape)
     return (np.clip(img, 0, 1) * 255).astype(np.uint8)
 
-# %% ../nbs/03_lsu.ipynb #480e3011
+# %% ../nbs/03_lsu.ipynb #54793c60
+@dataclass(frozen=True)
+class TokenizerKind:
+    """What the kit needs to know about one kind of image tokenizer (`lsu.image_tokenizer`): how the config builds it
+    (fitted kinds on the TRAIN images), its vocabulary and grid before anything is built, and - for a fitted kind - a
+    folder name for the settings the fit depends on."""
+    build: Callable          # (cfg.lsu, train_images, seed, progress) -> ImageTokenizer
+    shape: Callable          # (cfg.lsu, image size S) -> (codes, tokens per view)
+    settings_name: Callable | None = None   # (cfg.lsu) -> str; None: nothing is fitted
+
+    @property
+    def fitted(self) -> bool: return self.settings_name is not None
+
+# %% ../nbs/03_lsu.ipynb #97d46721
+def _kmeans(l, images, seed, progress):
+    tok = KMeansTokenizer(l.kmeans_codes, l.patch_size, l.kmeans_pool, gain_levels=l.kmeans_gain_levels)
+    return tok.fit(images, max_patches=l.kmeans_max_patches, seed=seed)
+
+
+def _vq(l, images, seed, progress):
+    tok = VQTokenizer(l.vq_codes, l.vq_dim, l.patch_size, l.vq_channels, l.vq_steps, l.vq_batch_size, l.vq_lr, l.vq_beta)
+    return tok.fit(images, seed=seed, progress=progress)
+
+# %% ../nbs/03_lsu.ipynb #125ee583
+IMAGE_TOKENIZER_KINDS = {   # one entry per value of config.IMAGE_TOKENIZERS, in its order
+    'dvae': TokenizerKind(build=lambda l, images, seed, progress: DVAETokenizer(l.dvae_name, random_init=l.dvae_random_init, seed=seed),
+                          shape=lambda l, S: (8192, (S // 8) ** 2)),        # DALL-E dVAE: 8192 codes, M = 8
+    'kmeans': TokenizerKind(build=_kmeans, shape=lambda l, S: (l.kmeans_codes * max(1, l.kmeans_gain_levels),
+                                                               (S // l.kmeans_pool // l.patch_size) ** 2),
+                            # the name the kit has always used: caches stay valid
+                            settings_name=lambda l: f'kmeans_{l.kmeans_codes}_p{l.patch_size}_pool{l.kmeans_pool}_g{l.kmeans_gain_levels}_{l.kmeans_max_patches}'),
+    'vq': TokenizerKind(build=_vq, shape=lambda l, S: (l.vq_codes, (S // l.patch_size) ** 2),
+                        settings_name=lambda l: (f'vq_{l.vq_codes}_d{l.vq_dim}_c{l.vq_channels}_p{l.patch_size}_s{l.vq_steps}'
+                                                 f'_b{l.vq_batch_size}_lr{l.vq_lr:g}_beta{l.vq_beta:g}'))}
+
+
+def tokenizer_kind(cfg: Config) -> TokenizerKind:
+    "The kind `cfg.lsu.image_tokenizer` names; an unknown name is an error that lists the kinds."
+    kind = cfg.lsu.image_tokenizer
+    if kind not in IMAGE_TOKENIZER_KINDS:
+        raise ValueError(f'unknown lsu.image_tokenizer {kind!r}: use one of {", ".join(IMAGE_TOKENIZER_KINDS)}')
+    return IMAGE_TOKENIZER_KINDS[kind]
+
+# %% ../nbs/03_lsu.ipynb #732f9e63
+def fit_settings_name(cfg: Config) -> str:
+    "A folder name for the settings a fitted tokenizer (kmeans, vq) depends on (the training images' key is added by the caller)."
+    kind = tokenizer_kind(cfg)
+    if not kind.fitted:
+        fitted = ' and '.join(k for k, v in IMAGE_TOKENIZER_KINDS.items() if v.fitted)
+        raise ValueError(f'lsu.image_tokenizer={cfg.lsu.image_tokenizer!r} is not fitted (only {fitted} are)')
+    return kind.settings_name(cfg.lsu)
+
+
+def make_image_tokenizer(cfg: Config, train_images=None, seed: int | None = None, progress: bool = False) -> ImageTokenizer:
+    "Build the image tokenizer `cfg.lsu.image_tokenizer` names (kmeans and vq are fitted on `train_images`, the TRAIN split)."
+    kind, seed = tokenizer_kind(cfg), cfg.train.seed if seed is None else seed
+    if kind.fitted and train_images is None:
+        raise ValueError(f'lsu.image_tokenizer={cfg.lsu.image_tokenizer} must be fitted: pass train_images (uint8 (N,V,H,W) of the TRAIN split)')
+    return kind.build(cfg.lsu, train_images, seed, progress)
+
+# %% ../nbs/03_lsu.ipynb #0d1e88d1
+def _array_digest(images, chunk: int = 256) -> str:
+    h = hashlib.sha1(str((tuple(images.shape), str(images.dtype))).encode())
+    for s in range(0, images.shape[0], chunk): h.update(np.ascontiguousarray(images[s:s + chunk]).tobytes())
+    return h.hexdigest()
+
+
+def token_cache_path(images, image_tokenizer: ImageTokenizer, cache_dir, content_key: str | None = None) -> Path:
+    "Where `build_token_cache` keeps the tokens of `images` under `image_tokenizer`."
+    content = content_key if content_key is not None else _array_digest(images)
+    key = hashlib.sha1(f'{image_tokenizer.fingerprint()}|{content}|{tuple(images.shape)}'.encode()).hexdigest()[:20]
+    return Path(cache_dir) / f'tokens_{image_tokenizer.kind}_{key}.npy'
+
+# %% ../nbs/03_lsu.ipynb #d24ffa49
+def build_token_cache(images, image_tokenizer: ImageTokenizer, cache_dir, content_key: str | None = None,
+                      batch_size: int = 256, progress: bool = True, device='cpu') -> np.memmap:
+    "Tokens `(N, V, L)` of uint8 images `(N, V, S, S)`, computed once and memory-mapped read-only afterwards."
+    if len(images.shape) != 4: raise ValueError(f'images must be (N, V, S, S) uint8, got shape {tuple(images.shape)}')
+    path = token_cache_path(images, image_tokenizer, cache_dir, content_key)
+    if path.exists(): return np.load(path, mmap_mode='r')
+    from tqdm.auto import tqdm
+    N, V, S = images.shape[0], images.shape[1], images.shape[-1]
+    L = image_tokenizer.tokens_per_image(S)
+    dtype = np.int16 if image_tokenizer.n_codes <= np.iinfo(np.int16).max + 1 else np.int32
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image_tokenizer.to(device)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix='.npy.tmp'); os.close(fd)
+    try:
+        out = np.lib.format.open_memmap(tmp, mode='w+', dtype=dtype, shape=(N, V, L))
+        for s in tqdm(range(0, N, batch_size), desc=f'tokenizing images ({image_tokenizer.kind})', disable=not progress):
+            block = torch.from_numpy(np.array(images[s:s + batch_size]))
+            b = block.shape[0]
+            toks = image_tokenizer.tokenize(block.reshape(b * V, 1, S, S)).reshape(b, V, -1)
+            if toks.shape[-1] != L: raise RuntimeError(f'tokenizer gave {toks.shape[-1]} tokens per view, expected {L}')
+            out[s:s + b] = toks.cpu().numpy().astype(dtype)
+        out.flush(); del out
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp): os.remove(tmp)
+    return np.load(path, mmap_mode='r')
+
+# %% ../nbs/03_lsu.ipynb #aa6ca005
+def token_blocks(x: torch.Tensor, merge: int) -> torch.Tensor:
+    """Per-token values `(B, V, L, ...)` on a square g x g grid -> `(B, V, (g/m)^2, m*m, ...)`: the m x m blocks in raster
+    order, the tokens of a block in raster order (m = `merge`; m = 1 adds a singleton block axis)."""
+    B, V, L = x.shape[:3]
+    m, G = merge, math.isqrt(L) // merge
+    x = x.reshape(B, V, G, m, G, m, *x.shape[3:]).transpose(3, 4)             # (B, V, G, G, m, m, ...)
+    return x.reshape(B, V, G * G, m * m, *x.shape[6:])
+
+
+def block_patches(patches: torch.Tensor, merge: int) -> torch.Tensor:
+    "Codebook patches `(B, V, L, p*p)` of a token grid -> `(B, V, (g/m)^2, (m*p)^2)`: each m x m block as one image, flattened."
+    B, V, L, pp = patches.shape
+    p, m = math.isqrt(pp), merge
+    x = token_blocks(patches, m).reshape(B, V, -1, m, m, p, p).transpose(4, 5)   # (B, V, blocks, m, p, m, p)
+    return x.reshape(B, V, -1, (m * p) ** 2)
+
+# %% ../nbs/03_lsu.ipynb #b235d67b
+def check_token_merge(tokens_per_view: int, merge: int):
+    "Refuse a `lsu.token_merge` that does not tile the (square) token grid into m x m blocks; the error names the fix."
+    g = math.isqrt(tokens_per_view)
+    if merge > 1 and g * g != tokens_per_view:
+        raise ValueError(f'lsu.token_merge={merge} needs a square token grid, got {tokens_per_view} tokens per view; use 1')
+    if merge < 1 or g % merge:
+        raise ValueError(f'lsu.token_merge={merge} must be >= 1 and divide the side of the token grid '
+                         f'({tokens_per_view} tokens per view); choose a divisor of {g} or 1')
+
+
+def replace_codes(tokens: torch.Tensor, share: float, n_codes: int) -> torch.Tensor:
+    "`lsu.token_noise`: each code is replaced by a uniformly random one with probability `share` (no memorising token maps)."
+    noise = torch.rand(tokens.shape, device=tokens.device) < share
+    return torch.where(noise, torch.randint_like(tokens, n_codes), tokens)
+
+# %% ../nbs/03_lsu.ipynb #8b0faedb
+def normalise_slots(bn: nn.BatchNorm1d, x: torch.Tensor, training: bool) -> torch.Tensor:
+    "`lsu.slot_norm='batch'`: BatchNorm of every (view, slot, channel) of `x` `(B, V, S, d)` across the batch."
+    if training and x.shape[0] > 1: return bn(x.flatten(1)).view_as(x)
+    # evaluation, or a training batch of one study (no spread to measure): the running statistics
+    return F.batch_norm(x.flatten(1), bn.running_mean, bn.running_var, bn.weight, bn.bias, False, 0.0, bn.eps).view_as(x)
+
+# %% ../nbs/03_lsu.ipynb #3b681c25
+class VisualTokenEmbedding(nn.Module):
+    """Discrete visual tokens `(B, V, L)` -> embeddings `(B, V*S, d)`: new table W_I + position + view embedding.
+    With `merge` = m > 1 each m x m block of the token grid becomes one of S = L/m^2 memory slots: the sum of its tokens'
+    W_I rows divided by m (and with `code_patches` a linear map of the block's codebook image). With `slot_norm='batch'`
+    the image part of every (view, slot, channel) is standardised across the batch (BatchNorm) before positions are added."""
+    def __init__(self, n_codes: int, d_model: int, n_views: int, tokens_per_view: int, view_embedding: bool = True,
+                 code_patches: torch.Tensor | None = None, token_noise: float = 0.0, merge: int = 1, slot_norm: str = 'none'):
+        super().__init__()
+        check_token_merge(tokens_per_view, merge)
+        self.n_views, self.tokens_per_view, self.view_embedding, self.merge = n_views, tokens_per_view, view_embedding, merge
+        self.slots_per_view = tokens_per_view // merge ** 2
+        self.n_codes, self.token_noise = n_codes, token_noise
+        self.tok = nn.Embedding(n_codes, d_model)
+        # optional: what each code looks like (its codebook patch), linearly embedded and shared by all codes
+        self.code_proj = None
+        if code_patches is not None:
+            if code_patches.shape[0] != n_codes: raise ValueError(f'code_patches must have {n_codes} rows, got {code_patches.shape[0]}')
+            self.register_buffer('code_patches', torch.as_tensor(code_patches, dtype=torch.float32))
+            self.code_proj = nn.Linear(self.code_patches.shape[1] * merge ** 2, d_model)
+        S = self.slots_per_view
+        if slot_norm not in ('none', 'batch'): raise ValueError(f"lsu.slot_norm={slot_norm!r}: use none or batch")
+        # batch: what varies between images at each (view, slot, channel), at unit scale; the mean the images share there is gone
+        self.slot_norm = nn.BatchNorm1d(n_views * S * d_model) if slot_norm == 'batch' else None
+        self.pos = nn.Embedding(S if view_embedding else n_views * S, d_model)
+        self.view = nn.Embedding(n_views, d_model) if view_embedding else None
+        for e in (self.tok, self.pos, self.view):
+            if e is not None: nn.init.normal_(e.weight, std=0.02)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        B, V, L = tokens.shape
+        if V != self.n_views or L != self.tokens_per_view:
+            raise ValueError(f'visual tokens must be (B, {self.n_views}, {self.tokens_per_view}), got {tuple(tokens.shape)}')
+        tokens = tokens.long()
+        if self.training and self.token_noise > 0: tokens = replace_codes(tokens, self.token_noise, self.n_codes)
+        m = self.merge                                                        # m = 1: one token per slot
+        x = token_blocks(self.tok(tokens), m).sum(3) / m                      # (B, V, S, d)
+        if self.code_proj is not None: x = x + self.code_proj(block_patches(self.code_patches[tokens], m))
+        if self.slot_norm is not None: x = normalise_slots(self.slot_norm, x, self.training)
+        if self.view is not None:
+            x = x + self.pos.weight[None, None] + self.view.weight[None, :, None]
+        else:
+            x = x + self.pos.weight.view(1, V, self.slots_per_view, -1)
+        return x.flatten(1, 2)
+
+# %% ../nbs/03_lsu.ipynb #076c5d77
+class TextEmbedding(nn.Module):
+    "Report token ids `(B, T)` -> `(B, T, d)`: table W_R + learned position (starting at `offset`)."
+    def __init__(self, vocab_size: int, d_model: int, max_len: int):
+        super().__init__()
+        self.max_len = max_len
+        self.tok, self.pos = nn.Embedding(vocab_size, d_model), nn.Embedding(max_len, d_model)
+        nn.init.normal_(self.tok.weight, std=0.02); nn.init.normal_(self.pos.weight, std=0.02)
+
+    def forward(self, ids: torch.Tensor, offset: int = 0) -> torch.Tensor:
+        T = ids.shape[1]
+        if offset + T > self.max_len:
+            raise ValueError(f'positions {offset}..{offset + T - 1} exceed max_len={self.max_len} of the text embedding')
+        return self.tok(ids) + self.pos(torch.arange(offset, offset + T, device=ids.device))
+
+# %% ../nbs/03_lsu.ipynb #f1de5a41
 def _image_sampler(images, seed: int):
     "A function `n -> float (n,1,H,W)` drawing random views of uint8 `(N,H,W)`/`(N,V,H,W)` images (a memmap is read per batch)."
     shape = images.shape
@@ -344,10 +581,75 @@ class VQVAE(nn.Module):
         q = self.codebook[codes].view(codes.shape[0], h, w, -1).permute(0, 3, 1, 2)
         return self.decoder(q) + 0.5
 
+# %% ../nbs/03_lsu.ipynb #6dc13bc2
+@torch.no_grad()
+def vq_codebook_from_data(m: VQVAE, draw: Callable, batch_size: int, g: torch.Generator, cells: int):
+    "Start the codebook as K random encoder outputs (of at least 4K drawn); returns the EMA state (counts 1, sums = codes)."
+    K, dev, B = m.codebook.shape[0], m.codebook.device, batch_size
+    pool = torch.cat([m.encode(draw(B).to(dev)).permute(0, 2, 3, 1).reshape(-1, m.codebook.shape[1])
+                      for _ in range(max(1, -(-4 * K // (B * cells))))])
+    m.codebook.copy_(pool[torch.randperm(len(pool), generator=g)[:K].to(dev)])
+    return torch.ones(K, device=dev), m.codebook.clone()
 
-class VQTokenizer(ImageTokenizer):
-    "A small VQ-VAE fitted on the TRAIN images: conv encoder -> nearest code per patch-sized cell (token); a decoder reconstructs."
-    kind = 'vq'
+# %% ../nbs/03_lsu.ipynb #e02fc5d8
+def vq_ema_update(m: VQVAE, flat, idx, ema_n, ema_w, decay: float) -> torch.Tensor:
+    "One EMA step (in place): e_k = moving sum of the z assigned to k / its moving count (smoothed). Returns the one-hot."
+    K = m.codebook.shape[0]
+    oh = F.one_hot(idx, K).float()
+    ema_n.mul_(decay).add_(oh.sum(0), alpha=1 - decay)
+    ema_w.mul_(decay).add_(oh.T @ flat, alpha=1 - decay)
+    n = ema_n.sum()
+    m.codebook.copy_(ema_w / ((ema_n + 1e-5) / (n + K * 1e-5) * n)[:, None])
+    return oh
+
+
+def vq_restart_dead(m: VQVAE, flat, ema_n, ema_w, g: torch.Generator) -> int:
+    "Codes used by less than 3% of their fair share move onto random encoder outputs `flat` of the batch; returns how many."
+    K, dev = m.codebook.shape[0], m.codebook.device
+    dead = ema_n < 0.03 * len(flat) / K
+    if not dead.any(): return 0
+    r = flat[torch.randint(len(flat), (int(dead.sum()),), generator=g).to(dev)]
+    m.codebook[dead] = r; ema_w[dead] = r; ema_n[dead] = 1.
+    return int(dead.sum())
+
+# %% ../nbs/03_lsu.ipynb #f53e7142
+def train_vqvae(m: VQVAE, draw: Callable, g: torch.Generator, steps: int, batch_size: int, lr: float, beta: float,
+                decay: float, warmup: int, restart_every: int, progress: bool = True) -> dict:
+    """Train `m` on views from `draw`: `warmup` steps of a plain autoencoder, then VQ with the straight-through gradient,
+    the EMA codebook (started from encoder outputs) and dead-code restarts. Returns the history (loss, perplexity, restarts)."""
+    from tqdm.auto import tqdm
+    K, B, dev = m.codebook.shape[0], batch_size, m.codebook.device
+    opt = torch.optim.Adam(list(m.encoder.parameters()) + list(m.decoder.parameters()), lr)
+    ema_n = ema_w = None
+    hist = dict(loss=[], perplexity=[], restarts=0)
+    bar = tqdm(range(steps), desc=f'fitting vq tokenizer ({K} codes)', disable=not progress, mininterval=1)
+    for step in bar:
+        x = draw(B).to(dev)
+        z = m.encode(x)                                                 # (B, D, h, w)
+        flat = z.permute(0, 2, 3, 1).reshape(-1, z.shape[1])
+        if step < warmup:                                               # plain autoencoder first: useful encoder outputs
+            zq, commit = z, torch.zeros(())
+        else:
+            if ema_n is None: ema_n, ema_w = vq_codebook_from_data(m, draw, B, g, z.shape[2] * z.shape[3])
+            idx = m.nearest(z.detach()).flatten()
+            with torch.no_grad():                                       # EMA codebook, dead codes restarted
+                oh = vq_ema_update(m, flat.detach(), idx, ema_n, ema_w, decay)
+                if restart_every and step % restart_every == 0: hist['restarts'] += vq_restart_dead(m, flat.detach(), ema_n, ema_w, g)
+                p = oh.mean(0); ppl = torch.exp(-(p * torch.log(p + 1e-10)).sum()).item()
+            q = m.codebook[idx]
+            commit = ((flat - q) ** 2).mean()
+            zq = (flat + (q - flat).detach()).view(z.shape[0], z.shape[2], z.shape[3], -1).permute(0, 3, 1, 2)  # straight-through
+        rec = m.decoder(zq) + 0.5
+        loss = F.mse_loss(rec, x) + beta * commit
+        opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+        if step % 50 == 0 or step == steps - 1:
+            hist['loss'].append(round(loss.item(), 6))
+            if step >= warmup: hist['perplexity'].append(round(ppl, 2)); bar.set_postfix(loss=f'{loss.item():.4f}', ppl=f'{ppl:.0f}')
+    return hist
+
+# %% ../nbs/03_lsu.ipynb #d7d955d4
+class VQSettings(ImageTokenizer):
+    "A VQ-VAE tokenizer's settings and its (untrained) network; `VQFit` fits it, `VQTokenizer` is the registered kind."
     _settings = ('n_codes', 'code_dim', 'patch_size', 'channels', 'steps', 'batch_size', 'lr', 'beta', 'decay', 'warmup', 'restart_every')
 
     def __init__(self, n_codes: int = 256, code_dim: int = 32, patch_size: int = 8, channels: int = 32, steps: int = 700,
@@ -370,10 +672,12 @@ class VQTokenizer(ImageTokenizer):
     def _check(self):
         if not self.fitted: raise RuntimeError('VQTokenizer is not fitted: call .fit(train_images) or load a saved one')
 
+# %% ../nbs/03_lsu.ipynb #6c53b866
+class VQFit(VQSettings):
+    "Fitting a VQ-VAE tokenizer on the TRAIN images: seeded, on one CPU thread by default, with `train_vqvae`."
     def fit(self, images, seed: int = 0, progress: bool = True, threads: int | None = 1) -> 'VQTokenizer':
         """Train on uint8 images `(N,H,W)` or `(N,V,H,W)` of the TRAIN split (a memmap is fine). Seeded; with `threads=1`
         (default) the result does not depend on the machine's core count."""
-        from tqdm.auto import tqdm
         images = check_fit_images(images, self.n_codes, self.patch_size, min_images=8, codes_key='lsu.vq_codes')
         old_threads, t0 = torch.get_num_threads(), time.perf_counter()
         if threads: torch.set_num_threads(threads)
@@ -381,57 +685,17 @@ class VQTokenizer(ImageTokenizer):
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
                 self.model = m = VQVAE(self.n_codes, self.code_dim, self.patch_size, self.channels).to(self._device())
-                self._train(m, _image_sampler(images, seed), torch.Generator().manual_seed(seed), progress, tqdm)
+                self.history = train_vqvae(m, _image_sampler(images, seed), torch.Generator().manual_seed(seed), self.steps,
+                                           self.batch_size, self.lr, self.beta, self.decay, self.warmup, self.restart_every, progress)
         finally: torch.set_num_threads(old_threads)
         m.eval().requires_grad_(False)
         self.fitted = True
         self.history['fit_s'] = round(time.perf_counter() - t0, 1)
         return self
 
-    def _train(self, m, draw, g, progress, tqdm):
-        K, B, dev = self.n_codes, self.batch_size, self._device()
-        opt = torch.optim.Adam(list(m.encoder.parameters()) + list(m.decoder.parameters()), self.lr)
-        ema_n = ema_w = None
-        hist = dict(loss=[], perplexity=[], restarts=0)
-        bar = tqdm(range(self.steps), desc=f'fitting vq tokenizer ({K} codes)', disable=not progress, mininterval=1)
-        for step in bar:
-            x = draw(B).to(dev)
-            z = m.encode(x)                                                 # (B, D, h, w)
-            flat = z.permute(0, 2, 3, 1).reshape(-1, z.shape[1])
-            if step < self.warmup:                                          # plain autoencoder first: useful encoder outputs
-                zq, commit = z, torch.zeros(())
-            else:
-                if ema_n is None:                                           # codebook := K random encoder outputs
-                    with torch.no_grad():
-                        pool = torch.cat([m.encode(draw(B).to(dev)).permute(0, 2, 3, 1).reshape(-1, z.shape[1])
-                                          for _ in range(max(1, -(-4 * K // (B * z.shape[2] * z.shape[3]))))])
-                        m.codebook.copy_(pool[torch.randperm(len(pool), generator=g)[:K].to(dev)])
-                        ema_n, ema_w = torch.ones(K, device=dev), m.codebook.clone()
-                idx = m.nearest(z.detach()).flatten()
-                with torch.no_grad():                                       # EMA codebook: e_k = mean of the z assigned to k
-                    oh = F.one_hot(idx, K).float()
-                    ema_n.mul_(self.decay).add_(oh.sum(0), alpha=1 - self.decay)
-                    ema_w.mul_(self.decay).add_(oh.T @ flat.detach(), alpha=1 - self.decay)
-                    n = ema_n.sum()
-                    m.codebook.copy_(ema_w / ((ema_n + 1e-5) / (n + K * 1e-5) * n)[:, None])
-                    if self.restart_every and step % self.restart_every == 0:   # dead codes restart at random encoder outputs
-                        dead = ema_n < 0.03 * len(flat) / K
-                        if dead.any():
-                            r = flat.detach()[torch.randint(len(flat), (int(dead.sum()),), generator=g).to(dev)]
-                            m.codebook[dead] = r; ema_w[dead] = r; ema_n[dead] = 1.
-                            hist['restarts'] += int(dead.sum())
-                    p = oh.mean(0); ppl = torch.exp(-(p * torch.log(p + 1e-10)).sum()).item()
-                q = m.codebook[idx]
-                commit = ((flat - q) ** 2).mean()
-                zq = (flat + (q - flat).detach()).view(z.shape[0], z.shape[2], z.shape[3], -1).permute(0, 3, 1, 2)  # straight-through
-            rec = m.decoder(zq) + 0.5
-            loss = F.mse_loss(rec, x) + self.beta * commit
-            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
-            if step % 50 == 0 or step == self.steps - 1:
-                hist['loss'].append(round(loss.item(), 6))
-                if step >= self.warmup: hist['perplexity'].append(round(ppl, 2)); bar.set_postfix(loss=f'{loss.item():.4f}', ppl=f'{ppl:.0f}')
-        self.history = hist
-
+# %% ../nbs/03_lsu.ipynb #ed4dcb89
+class VQCodes(VQFit):
+    "A fitted VQ-VAE both ways: `tokenize` (nearest code per cell) and `reconstruct`/`code_patches` (the decoder)."
     def _grid(self, x):
         H, W = x.shape[-2:]
         if H % self.patch_size or W % self.patch_size:
@@ -466,6 +730,11 @@ class VQTokenizer(ImageTokenizer):
         img = torch.cat([self.model.decode_codes(t[i:i + 64], grid, grid) for i in range(0, self.n_codes, 64)])
         return img[:, 0, c * p:(c + 1) * p, c * p:(c + 1) * p].flatten(1).cpu()
 
+# %% ../nbs/03_lsu.ipynb #62f384ef
+class VQTokenizer(VQCodes):
+    "A small VQ-VAE fitted on the TRAIN images: conv encoder -> nearest code per patch-sized cell (token); a decoder reconstructs."
+    kind = 'vq'
+
     def fingerprint(self) -> str:
         "'vq-' + sha1 of the settings and every weight (computed each time: ~0.1 M numbers, so an edited weight is never missed)."
         self._check()
@@ -497,198 +766,7 @@ class VQTokenizer(ImageTokenizer):
     def from_pretrained(cls, path, **kw) -> 'VQTokenizer': return load_image_tokenizer(path, **kw)
     def save_pretrained(self, path) -> Path: return self.save(path)
 
-# %% ../nbs/03_lsu.ipynb #tokkind0
-@dataclass(frozen=True)
-class TokenizerKind:
-    """What the kit needs to know about one kind of image tokenizer (`lsu.image_tokenizer`): how the config builds it
-    (fitted kinds on the TRAIN images), its vocabulary and grid before anything is built, and - for a fitted kind - a
-    folder name for the settings the fit depends on."""
-    build: Callable          # (cfg.lsu, train_images, seed, progress) -> ImageTokenizer
-    shape: Callable          # (cfg.lsu, image size S) -> (codes, tokens per view)
-    settings_name: Callable | None = None   # (cfg.lsu) -> str; None: nothing is fitted
-
-    @property
-    def fitted(self) -> bool: return self.settings_name is not None
-
-
-def _kmeans(l, images, seed, progress):
-    tok = KMeansTokenizer(l.kmeans_codes, l.patch_size, l.kmeans_pool, gain_levels=l.kmeans_gain_levels)
-    return tok.fit(images, max_patches=l.kmeans_max_patches, seed=seed)
-
-
-def _vq(l, images, seed, progress):
-    tok = VQTokenizer(l.vq_codes, l.vq_dim, l.patch_size, l.vq_channels, l.vq_steps, l.vq_batch_size, l.vq_lr, l.vq_beta)
-    return tok.fit(images, seed=seed, progress=progress)
-
-
-IMAGE_TOKENIZER_KINDS = {   # one entry per value of config.IMAGE_TOKENIZERS, in its order
-    'dvae': TokenizerKind(build=lambda l, images, seed, progress: DVAETokenizer(l.dvae_name, random_init=l.dvae_random_init, seed=seed),
-                          shape=lambda l, S: (8192, (S // 8) ** 2)),        # DALL-E dVAE: 8192 codes, M = 8
-    'kmeans': TokenizerKind(build=_kmeans, shape=lambda l, S: (l.kmeans_codes * max(1, l.kmeans_gain_levels),
-                                                               (S // l.kmeans_pool // l.patch_size) ** 2),
-                            # the name the kit has always used: caches stay valid
-                            settings_name=lambda l: f'kmeans_{l.kmeans_codes}_p{l.patch_size}_pool{l.kmeans_pool}_g{l.kmeans_gain_levels}_{l.kmeans_max_patches}'),
-    'vq': TokenizerKind(build=_vq, shape=lambda l, S: (l.vq_codes, (S // l.patch_size) ** 2),
-                        settings_name=lambda l: (f'vq_{l.vq_codes}_d{l.vq_dim}_c{l.vq_channels}_p{l.patch_size}_s{l.vq_steps}'
-                                                 f'_b{l.vq_batch_size}_lr{l.vq_lr:g}_beta{l.vq_beta:g}'))}
-
-
-def tokenizer_kind(cfg: Config) -> TokenizerKind:
-    "The kind `cfg.lsu.image_tokenizer` names; an unknown name is an error that lists the kinds."
-    kind = cfg.lsu.image_tokenizer
-    if kind not in IMAGE_TOKENIZER_KINDS:
-        raise ValueError(f'unknown lsu.image_tokenizer {kind!r}: use one of {", ".join(IMAGE_TOKENIZER_KINDS)}')
-    return IMAGE_TOKENIZER_KINDS[kind]
-
-# %% ../nbs/03_lsu.ipynb #732f9e63
-def fit_settings_name(cfg: Config) -> str:
-    "A folder name for the settings a fitted tokenizer (kmeans, vq) depends on (the training images' key is added by the caller)."
-    kind = tokenizer_kind(cfg)
-    if not kind.fitted:
-        fitted = ' and '.join(k for k, v in IMAGE_TOKENIZER_KINDS.items() if v.fitted)
-        raise ValueError(f'lsu.image_tokenizer={cfg.lsu.image_tokenizer!r} is not fitted (only {fitted} are)')
-    return kind.settings_name(cfg.lsu)
-
-
-def make_image_tokenizer(cfg: Config, train_images=None, seed: int | None = None, progress: bool = False) -> ImageTokenizer:
-    "Build the image tokenizer `cfg.lsu.image_tokenizer` names (kmeans and vq are fitted on `train_images`, the TRAIN split)."
-    kind, seed = tokenizer_kind(cfg), cfg.train.seed if seed is None else seed
-    if kind.fitted and train_images is None:
-        raise ValueError(f'lsu.image_tokenizer={cfg.lsu.image_tokenizer} must be fitted: pass train_images (uint8 (N,V,H,W) of the TRAIN split)')
-    return kind.build(cfg.lsu, train_images, seed, progress)
-
-# %% ../nbs/03_lsu.ipynb #242cc12b
-def _array_digest(images, chunk: int = 256) -> str:
-    h = hashlib.sha1(str((tuple(images.shape), str(images.dtype))).encode())
-    for s in range(0, images.shape[0], chunk): h.update(np.ascontiguousarray(images[s:s + chunk]).tobytes())
-    return h.hexdigest()
-
-
-def token_cache_path(images, image_tokenizer: ImageTokenizer, cache_dir, content_key: str | None = None) -> Path:
-    "Where `build_token_cache` keeps the tokens of `images` under `image_tokenizer`."
-    content = content_key if content_key is not None else _array_digest(images)
-    key = hashlib.sha1(f'{image_tokenizer.fingerprint()}|{content}|{tuple(images.shape)}'.encode()).hexdigest()[:20]
-    return Path(cache_dir) / f'tokens_{image_tokenizer.kind}_{key}.npy'
-
-
-def build_token_cache(images, image_tokenizer: ImageTokenizer, cache_dir, content_key: str | None = None,
-                      batch_size: int = 256, progress: bool = True, device='cpu') -> np.memmap:
-    "Tokens `(N, V, L)` of uint8 images `(N, V, S, S)`, computed once and memory-mapped read-only afterwards."
-    if len(images.shape) != 4: raise ValueError(f'images must be (N, V, S, S) uint8, got shape {tuple(images.shape)}')
-    path = token_cache_path(images, image_tokenizer, cache_dir, content_key)
-    if path.exists(): return np.load(path, mmap_mode='r')
-    from tqdm.auto import tqdm
-    N, V, S = images.shape[0], images.shape[1], images.shape[-1]
-    L = image_tokenizer.tokens_per_image(S)
-    dtype = np.int16 if image_tokenizer.n_codes <= np.iinfo(np.int16).max + 1 else np.int32
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image_tokenizer.to(device)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix='.npy.tmp'); os.close(fd)
-    try:
-        out = np.lib.format.open_memmap(tmp, mode='w+', dtype=dtype, shape=(N, V, L))
-        for s in tqdm(range(0, N, batch_size), desc=f'tokenizing images ({image_tokenizer.kind})', disable=not progress):
-            block = torch.from_numpy(np.array(images[s:s + batch_size]))
-            b = block.shape[0]
-            toks = image_tokenizer.tokenize(block.reshape(b * V, 1, S, S)).reshape(b, V, -1)
-            if toks.shape[-1] != L: raise RuntimeError(f'tokenizer gave {toks.shape[-1]} tokens per view, expected {L}')
-            out[s:s + b] = toks.cpu().numpy().astype(dtype)
-        out.flush(); del out
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp): os.remove(tmp)
-    return np.load(path, mmap_mode='r')
-
-# %% ../nbs/03_lsu.ipynb #f8882e09
-def token_blocks(x: torch.Tensor, merge: int) -> torch.Tensor:
-    """Per-token values `(B, V, L, ...)` on a square g x g grid -> `(B, V, (g/m)^2, m*m, ...)`: the m x m blocks in raster
-    order, the tokens of a block in raster order (m = `merge`; m = 1 adds a singleton block axis)."""
-    B, V, L = x.shape[:3]
-    m, G = merge, math.isqrt(L) // merge
-    x = x.reshape(B, V, G, m, G, m, *x.shape[3:]).transpose(3, 4)             # (B, V, G, G, m, m, ...)
-    return x.reshape(B, V, G * G, m * m, *x.shape[6:])
-
-
-def block_patches(patches: torch.Tensor, merge: int) -> torch.Tensor:
-    "Codebook patches `(B, V, L, p*p)` of a token grid -> `(B, V, (g/m)^2, (m*p)^2)`: each m x m block as one image, flattened."
-    B, V, L, pp = patches.shape
-    p, m = math.isqrt(pp), merge
-    x = token_blocks(patches, m).reshape(B, V, -1, m, m, p, p).transpose(4, 5)   # (B, V, blocks, m, p, m, p)
-    return x.reshape(B, V, -1, (m * p) ** 2)
-
-
-class VisualTokenEmbedding(nn.Module):
-    """Discrete visual tokens `(B, V, L)` -> embeddings `(B, V*S, d)`: new table W_I + position + view embedding.
-    With `merge` = m > 1 each m x m block of the token grid becomes one of S = L/m^2 memory slots: the sum of its tokens'
-    W_I rows divided by m (and with `code_patches` a linear map of the block's codebook image). With `slot_norm='batch'`
-    the image part of every (view, slot, channel) is standardised across the batch (BatchNorm) before positions are added."""
-    def __init__(self, n_codes: int, d_model: int, n_views: int, tokens_per_view: int, view_embedding: bool = True,
-                 code_patches: torch.Tensor | None = None, token_noise: float = 0.0, merge: int = 1, slot_norm: str = 'none'):
-        super().__init__()
-        g = math.isqrt(tokens_per_view)
-        if merge > 1 and g * g != tokens_per_view:
-            raise ValueError(f'lsu.token_merge={merge} needs a square token grid, got {tokens_per_view} tokens per view; use 1')
-        if merge < 1 or g % merge:
-            raise ValueError(f'lsu.token_merge={merge} must be >= 1 and divide the side of the token grid '
-                             f'({tokens_per_view} tokens per view); choose a divisor of {g} or 1')
-        self.n_views, self.tokens_per_view, self.view_embedding, self.merge = n_views, tokens_per_view, view_embedding, merge
-        self.slots_per_view = tokens_per_view // merge ** 2
-        self.n_codes, self.token_noise = n_codes, token_noise
-        self.tok = nn.Embedding(n_codes, d_model)
-        # optional: what each code looks like (its codebook patch), linearly embedded and shared by all codes
-        self.code_proj = None
-        if code_patches is not None:
-            if code_patches.shape[0] != n_codes: raise ValueError(f'code_patches must have {n_codes} rows, got {code_patches.shape[0]}')
-            self.register_buffer('code_patches', torch.as_tensor(code_patches, dtype=torch.float32))
-            self.code_proj = nn.Linear(self.code_patches.shape[1] * merge ** 2, d_model)
-        S = self.slots_per_view
-        if slot_norm not in ('none', 'batch'): raise ValueError(f"lsu.slot_norm={slot_norm!r}: use none or batch")
-        # batch: what varies between images at each (view, slot, channel), at unit scale; the mean the images share there is gone
-        self.slot_norm = nn.BatchNorm1d(n_views * S * d_model) if slot_norm == 'batch' else None
-        self.pos = nn.Embedding(S if view_embedding else n_views * S, d_model)
-        self.view = nn.Embedding(n_views, d_model) if view_embedding else None
-        for e in (self.tok, self.pos, self.view):
-            if e is not None: nn.init.normal_(e.weight, std=0.02)
-
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        B, V, L = tokens.shape
-        if V != self.n_views or L != self.tokens_per_view:
-            raise ValueError(f'visual tokens must be (B, {self.n_views}, {self.tokens_per_view}), got {tuple(tokens.shape)}')
-        tokens = tokens.long()
-        if self.training and self.token_noise > 0:   # replace a share of the codes at random: no memorising token maps
-            noise = torch.rand(tokens.shape, device=tokens.device) < self.token_noise
-            tokens = torch.where(noise, torch.randint_like(tokens, self.n_codes), tokens)
-        m = self.merge                                                        # m = 1: one token per slot
-        x = token_blocks(self.tok(tokens), m).sum(3) / m                      # (B, V, S, d)
-        if self.code_proj is not None: x = x + self.code_proj(block_patches(self.code_patches[tokens], m))
-        if self.slot_norm is not None: x = self._normalise_slots(x)
-        if self.view is not None:
-            x = x + self.pos.weight[None, None] + self.view.weight[None, :, None]
-        else:
-            x = x + self.pos.weight.view(1, V, self.slots_per_view, -1)
-        return x.flatten(1, 2)
-
-    def _normalise_slots(self, x: torch.Tensor) -> torch.Tensor:
-        bn = self.slot_norm
-        if self.training and x.shape[0] > 1: return bn(x.flatten(1)).view_as(x)
-        # evaluation, or a training batch of one study (no spread to measure): the running statistics
-        return F.batch_norm(x.flatten(1), bn.running_mean, bn.running_var, bn.weight, bn.bias, False, 0.0, bn.eps).view_as(x)
-
-
-class TextEmbedding(nn.Module):
-    "Report token ids `(B, T)` -> `(B, T, d)`: table W_R + learned position (starting at `offset`)."
-    def __init__(self, vocab_size: int, d_model: int, max_len: int):
-        super().__init__()
-        self.max_len = max_len
-        self.tok, self.pos = nn.Embedding(vocab_size, d_model), nn.Embedding(max_len, d_model)
-        nn.init.normal_(self.tok.weight, std=0.02); nn.init.normal_(self.pos.weight, std=0.02)
-
-    def forward(self, ids: torch.Tensor, offset: int = 0) -> torch.Tensor:
-        T = ids.shape[1]
-        if offset + T > self.max_len:
-            raise ValueError(f'positions {offset}..{offset + T - 1} exceed max_len={self.max_len} of the text embedding')
-        return self.tok(ids) + self.pos(torch.arange(offset, offset + T, device=ids.device))
-
-# %% ../nbs/03_lsu.ipynb #76ab5e1c
+# %% ../nbs/03_lsu.ipynb #c550f557
 def reconstruction_psnr(image_tokenizer: ImageTokenizer, images, batch: int = 256) -> float | None:
     "Mean PSNR (dB, peak 1) of images `(N,[V,]S,S)` rebuilt from their tokens; None for a tokenizer without a decoder (dVAE)."
     if not hasattr(image_tokenizer, 'reconstruct'): return None
@@ -707,7 +785,7 @@ def code_usage(tokens, n_codes: int) -> dict:
     p = cnt[cnt > 0] / cnt.sum()
     return dict(perplexity=round(float(np.exp(-(p * np.log(p)).sum())), 1), used=round(float((cnt > 0).mean()), 3))
 
-
+# %% ../nbs/03_lsu.ipynb #1548e17e
 def onehot_tokens(tokens, n_codes: int, merge: int = 1):
     """Tokens `(N, P)` (P positions, all views) or `(N, V, L)` -> sparse features `(N, P * n_codes)`: one indicator per
     (position, code). With `merge` = m > 1 (tokens `(N, V, L)`): counts per (view, m x m block, code), the bag of codes
@@ -725,7 +803,7 @@ def onehot_tokens(tokens, n_codes: int, merge: int = 1):
     cols = (pos[None] * n_codes + t).ravel()                       # repeated (row, col) pairs add up: counts
     return sparse.csr_matrix((np.ones(t.size, np.float32), (np.repeat(np.arange(N), t.shape[1]), cols)), shape=(N, P * n_codes))
 
-
+# %% ../nbs/03_lsu.ipynb #a7e8118f
 def probe_f1(X_train, y_train, X_val, y_val, names, C: float = 1.0) -> dict:
     "Linear probe: one LogisticRegression(C) per finding, fitted on train, F1 of the positive class on val (fixed, not tuned)."
     from sklearn.linear_model import LogisticRegression
@@ -746,7 +824,7 @@ def pixel_features(train_images, val_images) -> tuple:
     mu, sd = a.mean(0), a.std(0) + 1e-3
     return (a - mu) / sd, (b - mu) / sd
 
-
+# %% ../nbs/03_lsu.ipynb #2a3f4789
 def measure_tokenizer(image_tokenizer: ImageTokenizer, train_images, val_images, y_train=None, y_val=None, names=(),
                       merge: int = 1) -> dict:
     """One tokenizer measured like every other: PSNR of val images rebuilt from tokens, code usage on val, and (with labels)
@@ -780,7 +858,7 @@ def load_or_fit_image_tokenizer(cfg: Config, train_images, train_key: str, progr
     return load_image_tokenizer(folder)
 
 
-# %% ../nbs/03_lsu.ipynb #912c87b1
+# %% ../nbs/03_lsu.ipynb #81fb9393
 def _split_images(cfg: Config, splits=('train', 'val'), max_train: int | None = None):
     "uint8 (N, V, S, S) images and entries of `splits` through the data layer's cache (resized to data.image_size)."
     d = cfg.data
@@ -789,7 +867,7 @@ def _split_images(cfg: Config, splits=('train', 'val'), max_train: int | None = 
     cache = data.ImageCache(d.image_root(), d.cache_root(), quiet=True)
     return {s: (cache.get(s, entries[s], d.image_size), entries[s], cache.key(entries[s], d.image_size)) for s in splits}
 
-
+# %% ../nbs/03_lsu.ipynb #374db822
 def tokenizer_report(data_dir, kinds=('kmeans', 'vq'), overrides=None, preset: str = 'toy', pixels: bool = True,
                      json_path=None, progress: bool = True) -> dict:
     """Fit (or reuse from the cache, exactly as training does) each tokenizer kind on the TRAIN images of `data_dir` and
@@ -824,7 +902,7 @@ def tokenizer_report(data_dir, kinds=('kmeans', 'vq'), overrides=None, preset: s
         Path(json_path).write_text(json.dumps(rep, indent=1) + '\n')
     return rep
 
-
+# %% ../nbs/03_lsu.ipynb #1174bb34
 def tokenizer_table(report: dict) -> str:
     "Markdown table of a `tokenizer_report`: PSNR, perplexity, codes used and probe F1 per finding, one row per tokenizer."
     names = report['findings']
