@@ -537,7 +537,7 @@ class _Job:
     @property
     def main(self) -> bool: return self.rank == 0
 
-
+# %% ../nbs/09_train.ipynb #dfd144dd
 def _set_up(cfg: Config, run: RunFolder, device, rank: int, world: int, quiet: bool) -> _Job:
     "Check the splits, prepare the data once (rank 0 first, the others read its caches), build the model and loaders."
     main = rank == 0
