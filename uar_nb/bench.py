@@ -21,7 +21,8 @@ from . import data, lsu
 __all__ = ['IU_SHAPE', 'PEERS_H200', 'memory_status', 'reset_peak_memory', 'peak_memory_mb', 'synchronize', 'Timer',
            'bench_config', 'synthetic_tokenizer', 'synthetic_batch', 'build_bench_model', 'time_training', 'no_eos',
            'time_generation', 'time_image_tokenizer', 'compare_peers', 'device_name', 'environment', 'format_table',
-           'run_bench', 'mimic_report', 'write_mimic_annotation', 'scale_check']
+           'bench_settings', 'run_bench', 'mimic_report', 'write_mimic_annotation', 'mimic_scale_setup', 'mark_stage',
+           'random_token_memmap', 'scale_summary', 'scale_check']
 
 # %% ../nbs/12_bench.ipynb #8363b242
 def memory_status() -> dict:
@@ -39,7 +40,7 @@ def memory_status() -> dict:
         out['peak'] = r / 2**20 if sys.platform == 'darwin' else r / 1024
     return {k: round(v, 1) for k, v in out.items()}
 
-
+# %% ../nbs/12_bench.ipynb #8cc004b0
 def reset_peak_memory(device=None) -> None:
     "Start a new peak: CUDA allocator stats, and on Linux the process's VmHWM."
     if device is not None and torch.device(device).type == 'cuda': torch.cuda.reset_peak_memory_stats(device)
@@ -80,7 +81,7 @@ def bench_config(preset: str = 'iu_xray', variant: str = 'UAR', device: str = 'c
         'model.resnet_pretrained': False,            # no downloads: ResNet-101 shape (iu_xray) with random weights
         'train.device': device, 'train.amp': True, 'train.quiet': True})
 
-
+# %% ../nbs/12_bench.ipynb #a94ec941
 def synthetic_tokenizer(vocab_size: int = IU_SHAPE['vocab_size'], dataset: str = 'iu_xray'):
     "A word tokenizer with `vocab_size - 1` made-up words (+ id 0), like R2Gen's 760-word IU vocabulary."
     return Tokenizer(sorted([f'w{i:04d}' for i in range(vocab_size - 2)] + ['<unk>']), dataset, 3)
@@ -218,7 +219,7 @@ def environment(device) -> dict:
                 cuda=torch.version.cuda, cpu_count=os.cpu_count(), torch_threads=torch.get_num_threads(),
                 load_average=os.getloadavg() if hasattr(os, 'getloadavg') else None)
 
-
+# %% ../nbs/12_bench.ipynb #1fea66f3
 def format_table(report: dict) -> str:
     "The measurements as a small markdown table."
     rows = ['| variant | batch | params (M) | train samples/s | beam-3 reports/s | train peak MB | decode peak MB |',
@@ -232,6 +233,19 @@ def format_table(report: dict) -> str:
     return '\n'.join(rows)
 
 # %% ../nbs/12_bench.ipynb #be26x002
+def bench_settings(preset: str, variants, batch_sizes, quick: bool, compile: bool, warmup: int, steps: int, reps: int,
+                   cuda: bool) -> dict:
+    "What `run_bench` measured and how: sizes, step counts, the inputs' shapes, and what the weights, decode and train step are."
+    return dict(preset=preset, variants=list(variants), batch_sizes=list(batch_sizes), quick=quick, compile=compile,
+                warmup_steps=warmup, timed_steps=steps, decode_reps=reps, amp_bf16=cuda,
+                inputs=dict(IU_SHAPE, report_tokens=IU_SHAPE['report_len'], visual_tokens_per_view=(IU_SHAPE['image_size'] // 8) ** 2),
+                weights='random: the BASE ResNet (ResNet-101 shape for iu_xray) and the dVAE are randomly initialised '
+                        '(no downloads); speed does not depend on weight values',
+                decode='beam 3, EOS suppressed so every report runs to the full 60 tokens (worst case)',
+                train_step='uar_nb.train.train_one_epoch in the variant\'s last stage (UAR: stage 2 with L_global, L_mask, TIR)',
+                peak_memory='torch.cuda.max_memory_allocated' if cuda else 'peak resident set (VmHWM, reset per measurement)')
+
+# %% ../nbs/12_bench.ipynb #b31ff0f6
 def run_bench(device: str = 'cpu', variants=('UAR', 'BASE'), batch_sizes=(16, 64), quick: bool = False,
               json_path=None, preset: str = 'iu_xray', compile: bool = False, steps: int | None = None,
               warmup: int | None = None, tokenizers=('dvae', 'kmeans'), quiet: bool = False) -> dict:
@@ -266,14 +280,7 @@ def run_bench(device: str = 'cpu', variants=('UAR', 'BASE'), batch_sizes=(16, 64
     name = device_name(dev)
     report = dict(
         environment=environment(dev),
-        settings=dict(preset=preset, variants=list(variants), batch_sizes=list(batch_sizes), quick=quick, compile=compile,
-                      warmup_steps=warmup, timed_steps=steps, decode_reps=reps, amp_bf16=cuda,
-                      inputs=dict(IU_SHAPE, report_tokens=IU_SHAPE['report_len'], visual_tokens_per_view=(IU_SHAPE['image_size'] // 8) ** 2),
-                      weights='random: the BASE ResNet (ResNet-101 shape for iu_xray) and the dVAE are randomly initialised '
-                              '(no downloads); speed does not depend on weight values',
-                      decode='beam 3, EOS suppressed so every report runs to the full 60 tokens (worst case)',
-                      train_step='uar_nb.train.train_one_epoch in the variant\'s last stage (UAR: stage 2 with L_global, L_mask, TIR)',
-                      peak_memory='torch.cuda.max_memory_allocated' if cuda else 'peak resident set (VmHWM, reset per measurement)'),
+        settings=bench_settings(preset, variants, batch_sizes, quick, compile, warmup, steps, reps, cuda),
         results=results, image_tokenizers=toks, peers=PEERS_H200,
         comparison=compare_peers(results, name if cuda else None))
     if not quiet: print(format_table(report))
@@ -298,7 +305,7 @@ def mimic_report(rng: np.random.Generator) -> str:
     return ' '.join(_TEMPLATES[t].format(f=_FINDINGS[int(rng.integers(len(_FINDINGS)))], side=('left', 'right')[int(rng.integers(2))])
                     for t in rng.integers(len(_TEMPLATES), size=k))
 
-
+# %% ../nbs/12_bench.ipynb #cb07ed41
 def write_mimic_annotation(out_dir, n_train: int = 270_790, n_val: int = 2_130, n_test: int = 3_858, seed: int = 0,
                            image_size: int = 32) -> Path:
     "A synthetic MIMIC-CXR-layout annotation.json (one view per entry), streamed to disk; images are hard links to one PNG."
@@ -327,6 +334,50 @@ def write_mimic_annotation(out_dir, n_train: int = 270_790, n_val: int = 2_130, 
     return out / 'annotation.json'
 
 
+def mimic_scale_setup(out: Path, n_entries: int, image_size: int, n_codes: int):
+    "Write the synthetic annotation under `out` (unless there) with MIMIC's split proportions; return the config, n_val, n_test, seconds."
+    n_val, n_test = max(1, n_entries // 127), max(1, n_entries // 70)      # MIMIC's split proportions
+    t0 = time.perf_counter()
+    ann = out / 'annotation.json'
+    if not ann.exists(): write_mimic_annotation(out, n_entries, n_val, n_test, image_size=image_size)
+    cfg = get_config('mimic_cxr', 'a', {'data.data_dir': str(out), 'data.image_size': image_size, 'lsu.image_tokenizer': 'kmeans',
+                                        'lsu.kmeans_codes': n_codes, 'lsu.kmeans_max_patches': 20_000, 'train.quiet': True})
+    return cfg, n_val, n_test, time.perf_counter() - t0
+
+# %% ../nbs/12_bench.ipynb #36a8c58f
+def mark_stage(stages: list, name: str, t: float, base: dict, trace: bool = False, quiet: bool = True) -> float:
+    """Close one stage of `scale_check`: collect garbage, append a row (seconds since `t`, rss/anon/file/peak MB, anon
+    growth since `base`, tracemalloc's bytes when `trace`) to `stages`, reset the peak; returns the next stage's start."""
+    gc.collect()
+    m = memory_status()
+    row = dict(stage=name, seconds=round(time.perf_counter() - t, 2), rss_mb=m.get('rss'), anon_mb=m.get('anon'),
+               file_mb=m.get('file'), peak_mb=m['peak'], anon_growth_mb=round(m.get('anon', 0) - base.get('anon', 0), 1))
+    if trace:
+        import tracemalloc
+        cur, peak = tracemalloc.get_traced_memory()
+        row.update(traced_mb=round(cur / 2**20, 2), traced_peak_mb=round(peak / 2**20, 2)); tracemalloc.reset_peak()
+    stages.append(row)
+    if not quiet: print(row, flush=True)
+    reset_peak_memory(); return time.perf_counter()
+
+# %% ../nbs/12_bench.ipynb #ddaf2897
+def random_token_memmap(path, n_entries: int, L: int, n_codes: int) -> np.ndarray:
+    "`n_entries` x 1 view x `L` random int16 token ids in [0, n_codes), written in chunks to a `.npy` at `path`, reopened read-only memory-mapped."
+    tokens = np.lib.format.open_memmap(path, mode='w+', dtype=np.int16, shape=(n_entries, 1, L))
+    for s in range(0, n_entries, 65536): tokens[s:s + 65536] = np.random.default_rng(s).integers(0, n_codes, (min(65536, n_entries - s), 1, L))
+    tokens.flush(); return np.load(path, mmap_mode='r')
+
+
+def scale_summary(N: int, stages: list, tokens, images, image_pipeline: bool, trace: bool) -> dict:
+    "The end of `scale_check`'s report: each stage's anon (and, with `trace`, traced) bytes per entry of the `N` entries, and the cache sizes."
+    per = lambda mb: round(mb * 2**20 / N, 1)
+    out_d = dict(anon_bytes_per_entry={s['stage']: per(s['anon_growth_mb']) for s in stages},
+                 token_cache_mb=round(tokens.nbytes / 2**20, 1), image_cache_mb=None if images is None else round(images.nbytes / 2**20, 1),
+                 images='every entry a hard link to one PNG', image_pipeline=image_pipeline, tracemalloc=trace)
+    if trace: out_d['traced_bytes_per_entry'] = {s['stage']: per(s['traced_mb']) for s in stages}
+    return out_d
+
+# %% ../nbs/12_bench.ipynb #837801bb
 def scale_check(n_entries: int = 270_790, out_dir=None, image_size: int = 32, batch_size: int = 256, trace: bool = False,
                 n_codes: int = 64, quiet: bool = True, keep: bool = False, image_pipeline: bool = True) -> dict:
     """Memory of the data pipeline on a synthetic MIMIC-sized annotation: RSS (anon/file) before and after the
@@ -337,28 +388,12 @@ def scale_check(n_entries: int = 270_790, out_dir=None, image_size: int = 32, ba
     import concurrent.futures, multiprocessing, sklearn.cluster, PIL.PngImagePlugin  # imports before the baseline:
     own = out_dir is None
     out = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix='uar_scale_'))
-    n_val, n_test = max(1, n_entries // 127), max(1, n_entries // 70)      # MIMIC's split proportions
-    t0 = time.perf_counter()
-    ann = out / 'annotation.json'
-    if not ann.exists(): write_mimic_annotation(out, n_entries, n_val, n_test, image_size=image_size)
-    cfg = get_config('mimic_cxr', 'a', {'data.data_dir': str(out), 'data.image_size': image_size, 'lsu.image_tokenizer': 'kmeans',
-                                        'lsu.kmeans_codes': n_codes, 'lsu.kmeans_max_patches': 20_000, 'train.quiet': True})
-    stages, t_write = [], time.perf_counter() - t0
+    cfg, n_val, n_test, t_write = mimic_scale_setup(out, n_entries, image_size, n_codes)
+    stages = []
     gc.collect()
     if trace: tracemalloc.start()
     base = memory_status()
-
-    def mark(name, t):
-        gc.collect()
-        m = memory_status()
-        row = dict(stage=name, seconds=round(time.perf_counter() - t, 2), rss_mb=m.get('rss'), anon_mb=m.get('anon'),
-                   file_mb=m.get('file'), peak_mb=m['peak'], anon_growth_mb=round(m.get('anon', 0) - base.get('anon', 0), 1))
-        if trace:
-            cur, peak = tracemalloc.get_traced_memory()
-            row.update(traced_mb=round(cur / 2**20, 2), traced_peak_mb=round(peak / 2**20, 2)); tracemalloc.reset_peak()
-        stages.append(row)
-        if not quiet: print(row, flush=True)
-        reset_peak_memory(); return time.perf_counter()
+    def mark(name, t): return mark_stage(stages, name, t, base, trace, quiet)
 
     reset_peak_memory(); t = time.perf_counter()
     tok = data.build_tokenizer(cfg); t = mark('vocabulary', t)
@@ -372,10 +407,7 @@ def scale_check(n_entries: int = 270_790, out_dir=None, image_size: int = 32, ba
         tokens = lsu.build_token_cache(images, itok, cfg.data.cache_root() / 'tokens', content_key=key, progress=False)
         t = mark('token cache (memmap)', t)
     else:
-        L = (image_size // 8) ** 2
-        tokens = np.lib.format.open_memmap(out / 'random_tokens.npy', mode='w+', dtype=np.int16, shape=(n_entries, 1, L))
-        for s in range(0, n_entries, 65536): tokens[s:s + 65536] = np.random.default_rng(s).integers(0, n_codes, (min(65536, n_entries - s), 1, L))
-        tokens.flush(); tokens = np.load(out / 'random_tokens.npy', mmap_mode='r'); images = None
+        tokens = random_token_memmap(out / 'random_tokens.npy', n_entries, (image_size // 8) ** 2, n_codes); images = None
         t = mark('random visual tokens (memmap)', t)
     ds = data.ReportDataset(cfg, 'train', tok, visual_tokens=tokens); t = mark('ReportDataset', t)
     loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True, collate_fn=data.collate, num_workers=0,
@@ -384,14 +416,8 @@ def scale_check(n_entries: int = 270_790, out_dir=None, image_size: int = 32, ba
     for b in loader: n_seen += len(b['ids'])
     t = mark('one DataLoader pass', t)
     if trace: tracemalloc.stop()
-    N = len(ds)
-    per = lambda mb: round(mb * 2**20 / N, 1)
-    out_d = dict(n_train=N, n_val=n_val, n_test=n_test, image_size=image_size, batch_size=batch_size, n_seen=n_seen,
-                 seconds_write=round(t_write, 1), baseline=base, stages=stages,
-                 anon_bytes_per_entry={s['stage']: per(s['anon_growth_mb']) for s in stages},
-                 token_cache_mb=round(tokens.nbytes / 2**20, 1), image_cache_mb=None if images is None else round(images.nbytes / 2**20, 1),
-                 images='every entry a hard link to one PNG', image_pipeline=image_pipeline, tracemalloc=trace)
-    if trace: out_d['traced_bytes_per_entry'] = {s['stage']: per(s['traced_mb']) for s in stages}
+    out_d = dict(n_train=len(ds), n_val=n_val, n_test=n_test, image_size=image_size, batch_size=batch_size, n_seen=n_seen,
+                 seconds_write=round(t_write, 1), baseline=base, stages=stages, **scale_summary(len(ds), stages, tokens, images, image_pipeline, trace))
     del ds, loader, tokens, images
     if own and not keep: shutil.rmtree(out, ignore_errors=True)
     return out_d

@@ -40,6 +40,7 @@ def java_available() -> bool:
     "Is a `java` executable on PATH? (METEOR and the COCO tokenizer need it.)"
     return shutil.which('java') is not None
 
+# %% ../nbs/08_metrics.ipynb #1494c926
 def _close_meteor(m) -> None:
     "Stop pycocoevalcap's METEOR java process now (its __del__ would do it whenever the object is collected)."
     p = getattr(m, 'meteor_p', None)
@@ -118,6 +119,7 @@ def prepare_r2gen(gts_raw: Mapping[str, str], res_raw: Mapping[str, str], tokeni
     prep = lambda d: {str(k): [r2gen_text(v, tokenizer, max_len)] for k, v in d.items()}
     return prep(gts_raw), prep(res_raw)
 
+# %% ../nbs/08_metrics.ipynb #6f3b97eb
 def prepare_coco(gts_raw: Mapping[str, str], res_raw: Mapping[str, str]) -> tuple[dict, dict]:
     "COCO-caption protocol: pycocoevalcap's PTBTokenizer (Java) on the raw texts; no vocabulary, no truncation."
     if not java_available(): raise RuntimeError(f"protocol='coco' runs the PTB tokenizer, which needs Java. {JRE_HINT}")
@@ -144,12 +146,13 @@ class PredictionsError(ValueError):
 def _ids_msg(ids: list[str], k: int = 10) -> str:
     return ', '.join(map(repr, ids[:k])) + (f', ... ({len(ids) - k} more)' if len(ids) > k else '')
 
+# %% ../nbs/08_metrics.ipynb #fb4f2700
 def dataset_defaults(dataset: str) -> tuple[int, int]:
     "(vocab threshold, max_len) the dataset's model was trained with (uar_nb.data.DATASETS: iu_xray 3/60, mimic_cxr 10/100)."
     if dataset not in DATASETS: raise ValueError(f'unknown dataset {dataset!r}: use one of {", ".join(DATASETS)}')
     return DATASETS[dataset]['threshold'], DATASETS[dataset]['max_len']
 
-
+# %% ../nbs/08_metrics.ipynb #aae21f5b
 def read_predictions(path: str | Path, id_col: str = 'id', report_col: str = 'report') -> dict[str, str]:
     "Read id -> report from a CSV (00a_files `read_csv_table`); duplicate ids, empty reports and swapped columns are errors naming the file."
     _, table = read_csv_table(path, (id_col, report_col), PredictionsError,
@@ -295,6 +298,7 @@ def _f1chexbert(weights_path: str | Path | None, device: str, caller: str):
     except TypeError: labeler = F1CheXbert(device=device)
     return labeler, weights
 
+# %% ../nbs/08_metrics.ipynb #2038490d
 def chexbert_labels(reports: list[str], weights_path: str | Path | None = None, device: str = 'cpu',
                     verbose: bool = True) -> tuple[np.ndarray, list[str], dict]:
     """(N,14) 0/1 CheXbert labels of reports (uncertain -> positive) with the label names and the mapping used.
@@ -398,6 +402,7 @@ def similarity_matrix(img, txt) -> np.ndarray:
     n = lambda a: a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
     return n(img) @ n(txt).T
 
+# %% ../nbs/08_metrics.ipynb #822906a0
 def retrieval_metrics(img, txt, ks: tuple[int, ...] = (1, 5, 10)) -> dict:
     """Image -> report retrieval, row i of img matching row i of txt: R@k, median/mean rank (1-based, ties count
     against the query) and the per-query ranks. The kit's definition of the paper's 'alignment score'."""
@@ -424,6 +429,7 @@ def mask_to_tokens(mask: np.ndarray, grid: int, rule: str = 'any') -> np.ndarray
         frac = np.array([[[m[v, a:b, c:d].mean() for c, d in span(W)] for a, b in span(H)] for v in range(V)])
     return (frac > 0 if rule == 'any' else frac > 0.5).reshape(-1)
 
+# %% ../nbs/08_metrics.ipynb #f8ca9ff7
 def pointing_score(attn: np.ndarray, words: list[str], masks: Mapping[str, np.ndarray], word2finding: Mapping[str, str],
                    n_views: int, grid: int, rule: str = 'any') -> dict:
     """Pointing game for one generated report: for each word naming a present finding, does the argmax of its
@@ -451,6 +457,7 @@ def pointing_score(attn: np.ndarray, words: list[str], masks: Mapping[str, np.nd
     return {'hits': hits, 'total': total, 'score': hits / total if total else float('nan'),
             'chance': float(np.mean(chance)) if chance else float('nan'), 'rule': rule, 'details': details}
 
+# %% ../nbs/08_metrics.ipynb #c4972e33
 def pointing_game(items: Iterable[dict]) -> dict:
     "Pool `pointing_score` results over many reports: overall and per-finding hit rates, and the chance level."
     items = list(items)
@@ -494,7 +501,7 @@ def _finding_set_codes(sets: list) -> np.ndarray:
     code = {s: k for k, s in enumerate(dict.fromkeys(map(frozenset, sets)))}
     return np.array([code[frozenset(s)] for s in sets])
 
-
+# %% ../nbs/08_metrics.ipynb #d7ff6fda
 def finding_hits(img, txt, sets: list) -> np.ndarray:
     """Per query (study i, finding set sets[i]): the share of its top-1 reports (cosine; a tie is shared) that state
     exactly its findings - 1 or 0 without ties. The per-study evidence behind `finding_retrieval`."""
@@ -527,7 +534,7 @@ def pointing_interval(items: Iterable[dict], n_boot: int = 1000, seed: int = 0, 
     ci = bootstrap_ci([it['hits'] for it in items], [it['total'] for it in items], n_boot=n_boot, seed=seed, level=level)
     return {'ci': ci, 'level': level, 'n_boot': n_boot, 'seed': seed, 'unit': 'report'}
 
-
+# %% ../nbs/08_metrics.ipynb #fc68f470
 def distinct_reports(reports: Mapping[str, str] | Iterable[str]) -> dict:
     "How many different reports (whitespace-normalised) among n, and the share of the most common one."
     from collections import Counter

@@ -57,7 +57,7 @@ def seed_everything(seed: int) -> None:
     "Seed python, numpy and torch (all devices)."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
 
-
+# %% ../nbs/09_train.ipynb #6760a16f
 def git_commit(path='.') -> dict:
     "The commit the code ran from (and whether the tree had uncommitted changes); None outside git."
     def run(*a):
@@ -78,7 +78,7 @@ def environment_info() -> dict:
             'cuda': torch.version.cuda, 'gpu': torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
             'numerics': numerics_info(), 'git': git_commit(Path(__file__).resolve().parent if '__file__' in globals() else '.')}
 
-
+# %% ../nbs/09_train.ipynb #e337dbe5
 NUMERICS_ENV = ('ATEN_CPU_CAPABILITY', 'ONEDNN_MAX_CPU_ISA', 'MKL_CBWR', 'MKL_ENABLE_INSTRUCTIONS', 'OMP_NUM_THREADS',
                 'MKL_NUM_THREADS', 'CUBLAS_WORKSPACE_CONFIG')
 
@@ -103,9 +103,6 @@ def numerics_info() -> dict:
             'mkl': find(r'Math Kernel Library Version ([\w.\-]+)'), 'onednn': find(r'MKL-DNN v([\w.\-]+)'),
             'deterministic_algorithms': torch.are_deterministic_algorithms_enabled(),
             'env': {k: os.environ[k] for k in NUMERICS_ENV if k in os.environ}}
-
-
-
 
 # %% ../nbs/09_train.ipynb #1147320b
 @dataclass
@@ -192,7 +189,7 @@ def _broadcast(obj, world):
     if world <= 1: return obj
     box = [obj]; dist.broadcast_object_list(box, src=0); return box[0]
 
-
+# %% ../nbs/09_train.ipynb #4f792dd1
 def _barrier(world):
     if world > 1: dist.barrier()
 
@@ -207,7 +204,7 @@ def to_device(batch: dict, device) -> dict:
 def autocast(device: torch.device, enabled: bool):
     return torch.autocast('cuda', dtype=torch.bfloat16) if (enabled and device.type == 'cuda') else torch.autocast('cpu', enabled=False)
 
-
+# %% ../nbs/09_train.ipynb #d7aa7ab8
 def make_optimizer(model, cfg: Config) -> torch.optim.Optimizer:
     "AdamW, fused (one kernel for all parameters) on CUDA and, from torch 2.4, on the CPU: the same update, one call."
     t = cfg.train
@@ -316,7 +313,7 @@ def _set_rng_state(s: dict) -> None:
     torch.set_rng_state(s['torch']); np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
     random.setstate(s['python'])
 
-
+# %% ../nbs/09_train.ipynb #9b6d5f97
 def _load_weights(model, ckpt_dir: Path, device) -> None:
     unwrap(model).load_state_dict(load_weights_file(Path(ckpt_dir) / 'model.safetensors', device))
 
@@ -326,7 +323,7 @@ def save_last(model, run: RunFolder, state: dict, opt, sched) -> None:
     save_checkpoint(model, run.last, {'state': state, 'optimizer': opt.state_dict(), 'scheduler': sched.state_dict(),
                                       'rng': _rng_state()})
 
-
+# %% ../nbs/09_train.ipynb #abdb12b7
 def load_trainer_state(run: RunFolder) -> dict:
     "The optimizer/scheduler/RNG state of `checkpoints/last`; only tensors and plain data are ever unpickled."
     import pickle
@@ -435,7 +432,7 @@ def ce_for_selection(f1: float, distinct: int) -> float:
     image, yet stating a finding in it scores ~0.19 on the synthetic data (a first-epoch model did, and was selected)."""
     return f1 if distinct > 1 else 0.0
 
-
+# %% ../nbs/09_train.ipynb #43b00f6b
 def validate(model, loader, refs: dict, cfg: Config, stage: Stage, quiet: bool) -> dict:
     """Decode the validation split with the stage's mask setting and score it (METEOR only when it selects); on the
     synthetic data also CE micro-F1 (`CE_F1`, 0 for a model that writes one report for all: `ce_for_selection`) and
@@ -455,7 +452,7 @@ def check_selection(cfg: Config) -> None:
         raise ConfigError(f"train.select_metric / select_tiebreak CE_F1 needs the synthetic data's labels (data.dataset=toy, now "
                           f"{cfg.data.dataset!r}); select on a language metric, e.g. --set train.select_metric=BLEU_4")
 
-
+# %% ../nbs/09_train.ipynb #31fde121
 def _rank(info: dict) -> tuple:
     "Selection order: the select_metric score, then (a tie, e.g. CE F1 = 0 for every early epoch) the tie-break score."
     return info['score'], info.get('tiebreak', 0.0)
@@ -540,7 +537,7 @@ class _Job:
     @property
     def main(self) -> bool: return self.rank == 0
 
-
+# %% ../nbs/09_train.ipynb #dfd144dd
 def _set_up(cfg: Config, run: RunFolder, device, rank: int, world: int, quiet: bool) -> _Job:
     "Check the splits, prepare the data once (rank 0 first, the others read its caches), build the model and loaders."
     main = rank == 0
@@ -776,7 +773,7 @@ def evaluate_test(cfg: Config, run: RunFolder, prep: PreparedData, device, use_m
     write_test_reports(run, rows, evidence)
     return out
 
-
+# %% ../nbs/09_train.ipynb #0ce16f76
 def add_evidence(run_dir, out_dir=None, data_dir=None, device: str = 'cpu', quiet: bool = True) -> Path:
     """Give a finished run folder from before the evidence fields (it needs checkpoints/best and test_reports.jsonl)
     its per-study evidence: the stored reports are re-read, not decoded again; images are tokenized by the
@@ -796,7 +793,6 @@ def add_evidence(run_dir, out_dir=None, data_dir=None, device: str = 'cpu', quie
     out.path.mkdir(parents=True, exist_ok=True)
     write_test_reports(out, rows, evidence)
     return out.test_reports
-
 
 # %% ../nbs/09_train.ipynb #selfc002
 VIEWS = {1: ('frontal',), 2: ('frontal', 'lateral')}   # the order of image_path in R2Gen annotations
