@@ -61,7 +61,7 @@ def paper_effect(claim: dict, metric: str) -> tuple | None:
     x, y = p.get(claim['x'], {}).get(key), p.get(claim['y'], {}).get(key)
     return None if key is None or x is None or y is None else (x, y)
 
-
+# %% ../nbs/15_claims.ipynb #a934c88d
 def audit(evidence: dict, claims=CLAIMS, n_boot: int = 2000, seed: int = 0) -> list[dict]:
     """Every claim on its metrics: X - Y with its 95% interval (`verdicts.verdict_table`, Holm over all the claims'
     comparisons) and an outcome - supported (a verdict in the paper's direction), contradicted (a verdict against
@@ -176,7 +176,7 @@ def claims_figure(rows: list[dict], save=None):
         fig.savefig(save, dpi=150, bbox_inches='tight')
     return fig
 
-
+# %% ../nbs/15_claims.ipynb #a4f03c7c
 def write_claims(study_dir, n_boot: int = 2000) -> dict:
     "claims.md, claims_list.md, claims.json and figures/claims.png of a study's run folders (`uar claims STUDY_DIR`)."
     import matplotlib.pyplot as plt

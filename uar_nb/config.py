@@ -134,7 +134,7 @@ class TrainConfig:
     quiet: bool = False             # no progress bars (papermill/CI)
     test_meteor: bool = True        # METEOR on the test split (needs Java, ~10 s to start); validation never uses it
 
-
+# %% ../nbs/00_config.ipynb #8429724a
 @dataclass
 class DecodeConfig:
     "Report generation."
@@ -211,7 +211,7 @@ def _check_keys(where, d, valid):
     bad = [k for k in d if k not in valid]
     if bad: raise ConfigError(f'unknown key {where}.{bad[0]!r}; valid keys of {where}: {", ".join(valid)}')
 
-
+# %% ../nbs/00_config.ipynb #9608c371
 def _coerce(key, value, typ):
     "Check `value` against the dataclass field type `typ` (a string under `from __future__ import annotations`)."
     name = typ if isinstance(typ, str) else getattr(typ, '__name__', str(typ))
@@ -300,7 +300,7 @@ def apply_overrides(cfg: Config, overrides) -> Config:
                           f'{new.train.stage2_epochs})')
     return new
 
-
+# %% ../nbs/00_config.ipynb #46ac7fe8
 def config_diff(a: Config, b: Config) -> dict:
     "Dotted key -> (value in a, value in b) for every key where two configs differ."
     da, db = a.to_dict(), b.to_dict()

@@ -45,18 +45,35 @@ class Gate(nn.Module):
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor: return torch.sigmoid(self.w1(x) + self.w2(y))
 
+# %% ../nbs/04_cra.ipynb #36be88e1
+def _check_cra_args(d_model: int, n_heads: int, fusion: str, basis_affine: str) -> None:
+    "Refuse CRA settings that cannot work, naming the bad value and what to use instead."
+    if d_model % n_heads:
+        raise ValueError(f'd_model={d_model} is not divisible by n_heads={n_heads}: pick n_heads dividing d_model')
+    if fusion not in FUSIONS:
+        raise ValueError(f"Unknown fusion {fusion!r}: use one of {', '.join(FUSIONS)} (config: model.fusion)")
+    if basis_affine not in BASIS_AFFINES:
+        raise ValueError(f"Unknown basis_affine {basis_affine!r}: use one of {', '.join(BASIS_AFFINES)} (config: model.basis_affine)")
+
+
+def _split_heads(x: Tensor, n_heads: int, d_head: int) -> Tensor:
+    "(..., n, d) -> (..., heads, n, d_head)"
+    return x.unflatten(-1, (n_heads, d_head)).transpose(-3, -2)
+
+# %% ../nbs/04_cra.ipynb #7227486c
+def _fuse(fusion: str, E: Tensor, Ft: Tensor, gate_i: Gate | None = None, gate_f: Gate | None = None) -> Tensor:
+    "Combine the embedding E with what it read, F~: dual gate (Eq. 8-9), or the 'add' / 'none' ablations."
+    if fusion == 'none': return Ft
+    if fusion == 'add': return E + Ft
+    return gate_i(E, Ft) * torch.tanh(E + Ft) + gate_f(E, Ft) * E + Ft
+
 # %% ../nbs/04_cra.ipynb #cra26x003
 class CRA(nn.Module):
     "Cross-modal Representation Aligner: attend to a shared fixed basis (Eq. 6-7), then fuse (Eq. 8-9)."
     def __init__(self, d_model: int, n_heads: int, basis_size: int = 2048, basis_kind: str = 'orthonormal',
                  fusion: str = 'dual_gate', dropout: float = 0.1, seed: int = 0, basis_affine: str = 'full'):
         super().__init__()
-        if d_model % n_heads:
-            raise ValueError(f'd_model={d_model} is not divisible by n_heads={n_heads}: pick n_heads dividing d_model')
-        if fusion not in FUSIONS:
-            raise ValueError(f"Unknown fusion {fusion!r}: use one of {', '.join(FUSIONS)} (config: model.fusion)")
-        if basis_affine not in BASIS_AFFINES:
-            raise ValueError(f"Unknown basis_affine {basis_affine!r}: use one of {', '.join(BASIS_AFFINES)} (config: model.basis_affine)")
+        _check_cra_args(d_model, n_heads, fusion, basis_affine)
         self.d_model, self.n_heads, self.d_head = d_model, n_heads, d_model // n_heads
         self.basis_kind, self.fusion, self.dropout, self.basis_affine = basis_kind, fusion, dropout, basis_affine
         self.register_buffer('basis', make_basis(basis_kind, basis_size, d_model, seed))  # fixed B (Eq. 6)
@@ -72,25 +89,19 @@ class CRA(nn.Module):
         "B^ = gamma * B + beta (Eq. 6), shape (basis_size, d)."
         return self.gamma * self.basis + self.beta
 
-    def _heads(self, x: Tensor) -> Tensor:
-        "(..., n, d) -> (..., heads, n, d_head)"
-        return x.unflatten(-1, (self.n_heads, self.d_head)).transpose(-3, -2)
-
     def attend(self, E: Tensor, return_attention: bool = False) -> tuple[Tensor, Tensor | None]:
         "F~ = MultiHeadAttention(Q=E, K=B^, V=B^) (Eq. 7); also the weights (B, heads, N, n) when asked."
         if E.dim() != 3 or E.shape[-1] != self.d_model:
             raise ValueError(f'CRA expects embeddings (batch, tokens, {self.d_model}), got {tuple(E.shape)}')
-        Bh = self.basis_hat().to(E.dtype)
-        q = self._heads(self.q_proj(E))                          # (B, h, N, dh)
-        k, v = self._heads(self.k_proj(Bh)), self._heads(self.v_proj(Bh))  # (h, n, dh), shared by the batch
+        Bh, h, dh = self.basis_hat().to(E.dtype), self.n_heads, self.d_head
+        q = _split_heads(self.q_proj(E), h, dh)                                    # (B, h, N, dh)
+        k, v = _split_heads(self.k_proj(Bh), h, dh), _split_heads(self.v_proj(Bh), h, dh)  # (h, n, dh), shared by the batch
         out, attn = attention(q, k, v, dropout_p=self.dropout if self.training else 0.0, return_weights=return_attention)
         return self.out_proj(out.transpose(1, 2).flatten(-2)), attn
 
     def fuse(self, E: Tensor, Ft: Tensor) -> Tensor:
         "Combine the embedding E with what it read, F~ (Eq. 8-9, or the 'add'/'none' ablations)."
-        if self.fusion == 'none': return Ft
-        if self.fusion == 'add': return E + Ft
-        return self.gate_i(E, Ft) * torch.tanh(E + Ft) + self.gate_f(E, Ft) * E + Ft
+        return _fuse(self.fusion, E, Ft, getattr(self, 'gate_i', None), getattr(self, 'gate_f', None))
 
     def forward(self, E: Tensor, return_attention: bool = False):
         "Aligned features F (B, N, d); with `return_attention` also the basis attention (B, heads, N, basis_size)."

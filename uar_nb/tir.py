@@ -49,6 +49,23 @@ class TIRMask(nn.Module):
 
     def extra_repr(self) -> str: return f'max_len={self.max_len}, n_visual={self.n_visual}, k={self.k}'
 
+# %% ../nbs/05_tir.ipynb #4fb1d66e
+def _cross_attn_mask(T: int, L: int, pad: Tensor | None, bias: Tensor | None, d_head: int, dtype: torch.dtype) -> Tensor | None:
+    "The float attn_mask: bias/sqrt(d_head), shifted so each row's max is 0, plus -inf at padded keys."
+    if bias is None and pad is None: return None      # plain attention: add nothing
+    m = None
+    if bias is not None:
+        if bias.shape[-2:] != (T, L):
+            raise ValueError(f'mask_bias must be (T, L) = ({T}, {L}) for these queries and memory, got {tuple(bias.shape)}')
+        b = bias.float()
+        m = (b - b.amax(-1, keepdim=True).detach()) / math.sqrt(d_head)   # same softmax, small numbers
+    if pad is not None:
+        if pad.dim() != 2 or pad.shape[1] != L:
+            raise ValueError(f'memory_key_padding_mask must be (B, L) with L = {L}, got {tuple(pad.shape)}')
+        p = torch.zeros(pad.shape, device=pad.device).masked_fill(pad.bool(), float('-inf'))[:, None, None, :]
+        m = p if m is None else m + p
+    return m.to(dtype)
+
 # %% ../nbs/05_tir.ipynb #93f48026
 class MaskedCrossAttention(nn.Module):
     "Multi-head text-to-image attention with an optional additive bias k*sigmoid(M) on the logits (Eq. 11)."
@@ -68,20 +85,8 @@ class MaskedCrossAttention(nn.Module):
         return self._heads(self.k_proj(memory)), self._heads(self.v_proj(memory))
 
     def _attn_mask(self, T: int, L: int, pad: Tensor | None, bias: Tensor | None, dtype: torch.dtype) -> Tensor | None:
-        "The float attn_mask: bias/sqrt(d_head), shifted so each row's max is 0, plus -inf at padded keys."
-        if bias is None and pad is None: return None      # plain attention: add nothing
-        m = None
-        if bias is not None:
-            if bias.shape[-2:] != (T, L):
-                raise ValueError(f'mask_bias must be (T, L) = ({T}, {L}) for these queries and memory, got {tuple(bias.shape)}')
-            b = bias.float()
-            m = (b - b.amax(-1, keepdim=True).detach()) / math.sqrt(self.d_head)   # same softmax, small numbers
-        if pad is not None:
-            if pad.dim() != 2 or pad.shape[1] != L:
-                raise ValueError(f'memory_key_padding_mask must be (B, L) with L = {L}, got {tuple(pad.shape)}')
-            p = torch.zeros(pad.shape, device=pad.device).masked_fill(pad.bool(), float('-inf'))[:, None, None, :]
-            m = p if m is None else m + p
-        return m.to(dtype)
+        "The float attn_mask for T queries and L memory tokens (`_cross_attn_mask` with this module's d_head)."
+        return _cross_attn_mask(T, L, pad, bias, self.d_head, dtype)
 
     def forward(self, x: Tensor, memory: Tensor | None = None, memory_kv: tuple | None = None,
                 memory_key_padding_mask: Tensor | None = None, mask_bias: Tensor | None = None,

@@ -91,7 +91,7 @@ def _grid(n: int, dx: float, dy: float, scale: float, rot: float = 0.0):
     cs, sn, k = float(np.cos(rot)), float(np.sin(rot)), 1.0 / float(scale)
     return (cs * k) * u + (sn * k) * v, (-sn * k) * u + (cs * k) * v
 
-
+# %% ../nbs/02_toydata.ipynb #2c6fcd34
 def _ellipse(x, y, cx, cy, a, b, tilt=0.0):
     "Implicit ellipse (< 0 inside), normalised so that ~0.1 is ~5% of its size."
     cs, sn = np.cos(tilt), np.sin(tilt)
@@ -106,7 +106,7 @@ def _segment(x, y, p0, p1):
     t = np.clip(((x - x0) * vx + (y - y0) * vy) / (vx * vx + vy * vy), 0, 1)
     return np.hypot(x - x0 - t * vx, y - y0 - t * vy)
 
-
+# %% ../nbs/02_toydata.ipynb #1268cc4f
 def _smooth_noise(rng: np.random.Generator, n: int, cells: int = 8):
     "Low-frequency texture in [-1, 1]: a small random grid upsampled bicubically."
     small = rng.standard_normal((cells, cells)).astype(np.float32)
@@ -140,7 +140,7 @@ def _lung_field(x, y, G: dict, P: dict):
     dome = G['bottom'] - P['dome_h'] * np.exp(-((x - G['cx'] + G['sg'] * 0.06) / (0.6 * G['a'])) ** 2)
     return f, y - dome
 
-
+# %% ../nbs/02_toydata.ipynb #1daa36c6
 def _to_xy(G: dict, xl: float, yn: float):
     "Lung-relative (lateral-positive x in half-widths, y in half-heights) -> patient frontal coordinates."
     return G['cx'] + G['sg'] * xl * G['a'], G['yc'] + yn * G['b']
@@ -421,7 +421,7 @@ def _pick(rng, options): return options[int(rng.integers(len(options)))]
 
 def _side_words(side: str) -> str: return side
 
-
+# %% ../nbs/02_toydata.ipynb #34a3ebb4
 def _heart_sentences(F: dict, rng) -> list[str]:
     if 'cardiomegaly' in F:
         s = F['cardiomegaly']['size']
@@ -567,7 +567,7 @@ class ToyStudy:
 
 def study_id(index: int) -> str: return f'toy_{index:05d}'
 
-
+# %% ../nbs/02_toydata.ipynb #9a40ddd2
 def make_study(seed: int, index: int, n: int = IMAGE_SIZE) -> ToyStudy:
     "Study `index` of the dataset with `seed`: same arguments, same study, whatever else is generated."
     rng = study_rng(seed, index)
@@ -610,7 +610,7 @@ def check_out_dir(out: Path) -> None:
 def _save_png(img: np.ndarray, path: Path):
     Image.fromarray(img, mode='L').save(path, format='PNG', optimize=False, compress_level=6)
 
-
+# %% ../nbs/02_toydata.ipynb #74629065
 def _save_npz(path: Path, arrays: dict):
     "np.savez_compressed, but with fixed zip timestamps so equal arrays give equal bytes."
     with zipfile.ZipFile(path, 'w', compression=zipfile.ZIP_DEFLATED) as zf:
@@ -673,7 +673,7 @@ def generate_dataset(out_dir, n: int = DEFAULT_N, seed: int = 0, split=(0.7, 0.1
     return dict(meta, out_dir=str(out), seconds=round(time.perf_counter() - t0, 2),
                 cpu_seconds=round(time.process_time() - c0, 2))
 
-
+# %% ../nbs/02_toydata.ipynb #911c10a8
 def _readme(meta: dict) -> str:
     prev = '\n'.join(f'| {f} | {p:.3f} |' for f, p in meta['prevalence'].items())
     return f"""# uar-nb synthetic chest X-ray dataset

@@ -43,6 +43,19 @@ def _ngram_counts(text: str) -> Counter:
     from pycocoevalcap.cider.cider_scorer import precook
     return Counter(precook(text, 4))
 
+
+def _cider_order(Hk, Rk, W: np.ndarray, ref_len: np.ndarray) -> np.ndarray:
+    """One n-gram order of CIDEr-D's sum, (N, B): the idf-weighted cosine of hypothesis and reference counts (sparse
+    Hk, Rk: studies x n-grams) under each resample's document frequencies (W: (B, N) study counts, ref_len: log corpus
+    size per resample). The length penalty and the 10/4 scale are applied by the caller."""
+    df = (Rk > 0).astype(np.float64).T @ W.T                     # (V, B)
+    idf2 = (ref_len[None, :] - np.log(np.maximum(1.0, df))) ** 2  # (V, B)
+    val = Hk.minimum(Rk).multiply(Rk) @ idf2
+    nh = np.sqrt(Hk.multiply(Hk) @ idf2); nr = np.sqrt(Rk.multiply(Rk) @ idf2)
+    ok = (nh != 0) & (nr != 0)
+    return np.where(ok, val / np.where(ok, nh * nr, 1), val)
+
+# %% ../nbs/08b_verdicts.ipynb #1749efbd
 class CiderD:
     """CIDEr-D as pycocoevalcap's CiderScorer computes it, for many resamples of the studies at once. The document
     frequencies come from the references of the resampled corpus (a study drawn twice counts twice), as the scorer
@@ -84,13 +97,7 @@ class CiderD:
         pen = np.exp(-((hyp_len - self.ref_len) ** 2) / (2 * self.sigma ** 2))
         total = np.zeros((self.n, W.shape[0]))
         for k in range(4):
-            Hk, Rk = csr(H[k]), csr(self.R[k])
-            df = (Rk > 0).astype(np.float64).T @ W.T                     # (V, B)
-            idf2 = (ref_len[None, :] - np.log(np.maximum(1.0, df))) ** 2  # (V, B)
-            val = Hk.minimum(Rk).multiply(Rk) @ idf2
-            nh = np.sqrt(Hk.multiply(Hk) @ idf2); nr = np.sqrt(Rk.multiply(Rk) @ idf2)
-            ok = (nh != 0) & (nr != 0)
-            total += np.where(ok, val / np.where(ok, nh * nr, 1), val)
+            total += _cider_order(csr(H[k]), csr(self.R[k]), W, ref_len)
         return total / 4 * 10.0 * pen[:, None]
 
 # %% ../nbs/08b_verdicts.ipynb #vd0012
@@ -153,7 +160,7 @@ def study_weights(n: int, n_boot: int, seed: int = 0) -> np.ndarray:
     np.add.at(W, (np.arange(1, n_boot + 1)[:, None], idx), 1)
     return W
 
-
+# %% ../nbs/08b_verdicts.ipynb #67e6b93b
 def _ratio(num, den):
     with np.errstate(invalid='ignore', divide='ignore'): return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
 
@@ -188,10 +195,18 @@ def metric_replicates(runs: list[RunEvidence], metric: str, W: np.ndarray, cider
         else: raise ValueError(f'unknown metric {metric!r}: use one of {", ".join(VERDICT_METRICS)}, Pointing mask off, Rank, BLEU_1..BLEU_4')
     return out
 
-# %% ../nbs/08b_verdicts.ipynb #vd0018
+# %% ../nbs/08b_verdicts.ipynb #71abd414
 def _t(): from scipy import stats; return stats.t
 
 
+def _seed_draw(M: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    "One variant's value on each resample (rows 1.. of M) for the seeds drawn in `idx`, spread widened by sqrt(G/(G-1))."
+    rows, G = M[1:], M.shape[1]
+    mean = rows.mean(1)
+    pick = np.take_along_axis(rows, idx, 1).mean(1)
+    return mean + math.sqrt(G / (G - 1)) * (pick - mean)
+
+# %% ../nbs/08b_verdicts.ipynb #vd0018
 def hierarchical_difference(MX: np.ndarray, MY: np.ndarray, seed: int = 0, level: float = 0.95, interval: str = 't',
                             paired_seeds: bool = False) -> dict:
     """X - Y from per-run metric replicates MX (1 + B, G_X) and MY (1 + B, G_Y) on the same resampled studies (row 0:
@@ -212,13 +227,8 @@ def hierarchical_difference(MX: np.ndarray, MY: np.ndarray, seed: int = 0, level
     if min(GX, GY) < 2 or not np.isfinite(effect): return out   # one seed cannot tell the method from the seed
     if paired_seeds and GX != GY: raise ValueError(f'paired_seeds: both sides must be the same {GX} runs, got {GX} and {GY}')
     rng = np.random.default_rng(seed)
-    def draw(M, idx):
-        rows, G = M[1:], M.shape[1]
-        mean = rows.mean(1)
-        pick = np.take_along_axis(rows, idx, 1).mean(1)
-        return mean + math.sqrt(G / (G - 1)) * (pick - mean)
     ix = rng.integers(0, GX, size=(MX.shape[0] - 1, GX))
-    d = draw(MX, ix) - draw(MY, ix if paired_seeds else rng.integers(0, GY, size=(MY.shape[0] - 1, GY)))
+    d = _seed_draw(MX, ix) - _seed_draw(MY, ix if paired_seeds else rng.integers(0, GY, size=(MY.shape[0] - 1, GY)))
     d = d[np.isfinite(d)]
     se = float(np.std(d, ddof=1))
     vs = float(np.nanvar(MX[1:].mean(1) - MY[1:].mean(1), ddof=1))
@@ -279,7 +289,7 @@ def _aligned(evidence: dict) -> tuple[list, list]:
         if r.reference != refs: raise ValueError(f'run {r.run} has other reference reports than {runs[0].run}: another tokenizer or data?')
     return ids, refs
 
-
+# %% ../nbs/08b_verdicts.ipynb #0377931f
 def verdict_table(evidence: dict, pairs=None, metrics=VERDICT_METRICS, n_boot: int = 2000, seed: int = 0,
                   alpha: float = ALPHA, level: float = 0.95, comparisons=None) -> list[dict]:
     """The verdicts of a study: for each pair (X, Y) and metric, X - Y with its 95% interval and p-value from
