@@ -1,5 +1,6 @@
 """Issue 26: one copy of each idea. Each test names the idea that used to be written more than once."""
 import ast
+import pytest
 from pathlib import Path
 import torch
 from uar_nb.attention import attention
@@ -206,3 +207,29 @@ def test_toy_images_unchanged_by_the_split_of_render_frontal():
         for f, m in sorted(s.masks.items()): h.update(f.encode()); h.update(m.tobytes()); seen.add(f)
     assert len(seen) == 6
     assert h.hexdigest() == '016028713d493e57593a8aa9ea94dc5b31ef8ce0377f919b4ca1eca5070446ff'
+
+
+# --- one atomic writer: files.atomic_open / atomic_path -------------------------------------------------------------
+
+def test_only_files_renames_into_place():
+    """The caches, checkpoints, fitted tokenizers and published studies are written through files.atomic_path: no other
+    module renames a temporary file or folder into place by hand (os.replace / os.rename / tempfile.mkstemp)."""
+    by_hand = []
+    for p in sorted(LIB.glob('*.py')):
+        if p.stem in ('files', '_modidx'): continue
+        for n in ast.walk(ast.parse(p.read_text())):
+            if (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)
+                    and (n.func.value.id, n.func.attr) in {('os', 'replace'), ('os', 'rename'), ('tempfile', 'mkstemp')}):
+                by_hand.append(f'{p.stem}.py:{n.lineno} {n.func.value.id}.{n.func.attr}')
+    assert not by_hand, f'write through uar_nb.files.atomic_path instead: {by_hand}'
+
+
+def test_atomic_path_swaps_a_folder_whole(tmp_path):
+    from uar_nb.files import atomic_path
+    dest = tmp_path / 'best'
+    for v in ('v1', 'v2'):
+        with atomic_path(dest) as tmp: tmp.mkdir(); (tmp / 'w').write_text(v)
+    with pytest.raises(OSError):
+        with atomic_path(dest) as tmp: tmp.mkdir(); (tmp / 'w').write_text('half'); raise OSError('disk full')
+    with atomic_path(dest, keep_existing=True) as tmp: tmp.mkdir(); (tmp / 'w').write_text('v3')
+    assert (dest / 'w').read_text() == 'v2' and [p.name for p in tmp_path.iterdir()] == ['best']

@@ -17,7 +17,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
 from .config import Config
-from .files import sha256_file
+from .files import atomic_path, sha256_file
 
 # %% auto #0
 __all__ = ['DATASETS', 'DataError', 'DataWarning', 'clean_report', 'check_unique_ids', 'load_annotation', 'Tokenizer',
@@ -349,22 +349,18 @@ class ImageCache:
     def build(self, path: Path, entries, size: int, split: str = '') -> None:
         "Decode, resize and store every image of `entries`; worker processes for large splits."
         n_views = len(entries[0]['image_path']) if entries else 1
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f'{path.stem}.{os.getpid()}.tmp.npy')
-        np.lib.format.open_memmap(tmp, mode='w+', dtype=np.uint8, shape=(len(entries), n_views, size, size)).flush()
         jobs = [(i, str(e['id']), list(e['image_path'])) for i, e in enumerate(entries)]
-        chunks = [(str(tmp), str(self.image_root), jobs[k:k + self.chunk], size) for k in range(0, len(jobs), self.chunk)]
         bar = tqdm(total=len(jobs), disable=self.quiet, desc=f'caching {split} images at {size}px', leave=False)
         try:
-            if self.workers > 1 and len(chunks) > 2:   # PNG decoding holds the GIL: use processes, not threads
-                ctx = mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else 'spawn')
-                with ProcessPoolExecutor(min(self.workers, len(chunks)), mp_context=ctx) as ex:
-                    for n in ex.map(_cache_chunk, chunks): bar.update(n)
-            else:
-                for c in chunks: bar.update(_cache_chunk(c))
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True); raise
+            with atomic_path(path) as tmp:   # the cache appears whole or not at all
+                np.lib.format.open_memmap(tmp, mode='w+', dtype=np.uint8, shape=(len(entries), n_views, size, size)).flush()
+                chunks = [(str(tmp), str(self.image_root), jobs[k:k + self.chunk], size) for k in range(0, len(jobs), self.chunk)]
+                if self.workers > 1 and len(chunks) > 2:   # PNG decoding holds the GIL: use processes, not threads
+                    ctx = mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else 'spawn')
+                    with ProcessPoolExecutor(min(self.workers, len(chunks)), mp_context=ctx) as ex:
+                        for n in ex.map(_cache_chunk, chunks): bar.update(n)
+                else:
+                    for c in chunks: bar.update(_cache_chunk(c))
         finally: bar.close()
 
 

@@ -4,27 +4,51 @@
 
 # %% ../nbs/00a_files.ipynb #fl0003
 from __future__ import annotations
-import csv, hashlib, io, json, os, re
+import csv, hashlib, io, json, os, re, shutil
 from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['MANIFEST', 'MISSING_MARKERS', 'atomic_open', 'atomic_write_text', 'sha256_file', 'write_manifest', 'ChecksumError',
-           'check_manifest', 'is_missing', 'escape_cell', 'unescape_cell', 'read_csv_table', 'check_output',
-           'looks_swapped']
+__all__ = ['MANIFEST', 'MISSING_MARKERS', 'atomic_path', 'atomic_open', 'atomic_write_text', 'sha256_file', 'write_manifest',
+           'ChecksumError', 'check_manifest', 'is_missing', 'escape_cell', 'unescape_cell', 'read_csv_table',
+           'check_output', 'looks_swapped']
 
 # %% ../nbs/00a_files.ipynb #fl0005
+def _remove(p: Path) -> None:
+    "Delete a file or a folder tree, if it is there."
+    if p.is_dir() and not p.is_symlink(): shutil.rmtree(p, ignore_errors=True)
+    else: p.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_path(path, keep_existing: bool = False):
+    """A temporary name beside `path` for a writer that needs a name, not an open file (a NumPy memmap, a checkpoint
+    folder). When the block ends without an error, what was written there replaces `path` whole - a folder too: the
+    old one is moved aside, the new one renamed in, the old one deleted; on an error it is deleted and `path` stays as
+    it was. `keep_existing`: when `path` exists by then (another process wrote the same thing), keep it, drop ours."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
+    _remove(tmp)
+    try:
+        yield tmp
+        if keep_existing and path.exists(): return
+        if path.is_dir() and not path.is_symlink():   # os.replace cannot replace a folder that has files
+            old = path.with_name(f'.{path.name}.old{os.getpid()}')
+            _remove(old); os.replace(path, old)
+            os.replace(tmp, path); _remove(old)
+        else:
+            try: os.replace(tmp, path)
+            except OSError:
+                if not (keep_existing and path.exists()): raise   # lost a race to an equal writer: keep theirs
+    finally: _remove(tmp)
+
+
 @contextmanager
 def atomic_open(path, mode: str = 'w', **kwargs):
     """Open a temporary file beside `path` for writing; when the block ends without an error it replaces `path` in one
     rename, otherwise it is deleted and `path` stays as it was. `kwargs` go to `open` (newline='', encoding=...)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
-    try:
-        with open(tmp, mode, **kwargs) as f: yield f
-        os.replace(tmp, path)
-    finally: tmp.unlink(missing_ok=True)
+    with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as f: yield f
 
 
 def atomic_write_text(path, text: str) -> None:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_lsu.ipynb #e54ae241
 from __future__ import annotations
-import hashlib, json, math, os, shutil, tempfile, time
+import hashlib, json, math, time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -13,6 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .config import Config, get_config, apply_overrides
+from .files import atomic_path
 from . import data
 from .toydata import load_labels, FINDINGS
 
@@ -422,10 +423,8 @@ def build_token_cache(images, image_tokenizer: ImageTokenizer, cache_dir, conten
     N, V, S = images.shape[0], images.shape[1], images.shape[-1]
     L = image_tokenizer.tokens_per_image(S)
     dtype = np.int16 if image_tokenizer.n_codes <= np.iinfo(np.int16).max + 1 else np.int32
-    path.parent.mkdir(parents=True, exist_ok=True)
     image_tokenizer.to(device)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix='.npy.tmp'); os.close(fd)
-    try:
+    with atomic_path(path) as tmp:   # the cache appears whole or not at all
         out = np.lib.format.open_memmap(tmp, mode='w+', dtype=dtype, shape=(N, V, L))
         for s in tqdm(range(0, N, batch_size), desc=f'tokenizing images ({image_tokenizer.kind})', disable=not progress):
             block = torch.from_numpy(np.array(images[s:s + batch_size]))
@@ -434,9 +433,6 @@ def build_token_cache(images, image_tokenizer: ImageTokenizer, cache_dir, conten
             if toks.shape[-1] != L: raise RuntimeError(f'tokenizer gave {toks.shape[-1]} tokens per view, expected {L}')
             out[s:s + b] = toks.cpu().numpy().astype(dtype)
         out.flush(); del out
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp): os.remove(tmp)
     return np.load(path, mmap_mode='r')
 
 # %% ../nbs/03_lsu.ipynb #aa6ca005
@@ -850,11 +846,8 @@ def load_or_fit_image_tokenizer(cfg: Config, train_images, train_key: str, progr
     folder = cfg.data.cache_root() / 'image_tokenizers' / f'{fit_settings_name(cfg)}_{train_key}'
     if (folder / 'DONE').exists(): return load_image_tokenizer(folder)
     tok = make_image_tokenizer(cfg, train_images=train_images, seed=0, progress=progress)
-    tmp = folder.with_name(folder.name + f'.tmp{os.getpid()}')
-    shutil.rmtree(tmp, ignore_errors=True)
-    tok.save(tmp); (tmp / 'DONE').write_text('')
-    try: os.replace(tmp, folder)
-    except OSError: shutil.rmtree(tmp, ignore_errors=True)  # another process won the race: use its codebook
+    with atomic_path(folder, keep_existing=True) as tmp:   # another process may fit the same: the first one wins
+        tok.save(tmp); (tmp / 'DONE').write_text('')
     return load_image_tokenizer(folder)
 
 

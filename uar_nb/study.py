@@ -19,6 +19,7 @@ from .toydata import generate_dataset, GENERATOR_VERSION, DEFAULT_N
 from .metrics import distinct_reports
 from .viz import finish
 from .data import check_splits, data_fingerprint
+from .files import atomic_path
 
 # %% auto #0
 __all__ = ['STUDY_KEYS', 'FIGURE_KEYS', 'REQUIRED_KEYS', 'SMOKE_OVERRIDES', 'METRICS', 'DIAGNOSTICS', 'PAPER_SOURCE',
@@ -926,8 +927,14 @@ def publish_study(study_dir, results_dir='results') -> Path:
                          f'(re-run `uar study` until it reports 0 failed)')
     dest = Path(results_dir).resolve() / study_dir.name
     if dest == study_dir: raise StudyError(f'{study_dir} is already the published folder')
-    tmp = dest.with_name(f'.{dest.name}.publishing{os.getpid()}')
-    shutil.rmtree(tmp, ignore_errors=True)
+    with atomic_path(dest) as tmp:   # the new evidence appears whole, or not at all
+        _copy_published(study_dir, tmp, summary)
+    return dest
+
+
+def _copy_published(study_dir: Path, tmp: Path, summary: dict) -> None:
+    "The lean copy of a study folder that `publish_study` swaps in."
+    tmp.mkdir(parents=True)
     for m in sorted(study_dir.glob('runs/*/run/metrics.json')):
         out = tmp / m.parent.relative_to(study_dir); out.mkdir(parents=True)
         for f in PUBLISHED_RUN_FILES:
@@ -937,8 +944,3 @@ def publish_study(study_dir, results_dir='results') -> Path:
     if (study_dir / 'figures').is_dir(): shutil.copytree(study_dir / 'figures', tmp / 'figures')
     (tmp / 'summary.json').write_text(json.dumps(_relative({**summary, 'reproduction': None}, study_dir),
                                                  indent=2) + '\n')
-    old = dest.with_name(f'.{dest.name}.old{os.getpid()}')
-    if dest.exists(): os.replace(dest, old)
-    os.replace(tmp, dest)   # the new evidence appears whole, or not at all
-    shutil.rmtree(old, ignore_errors=True)
-    return dest

@@ -13,7 +13,7 @@ import torch
 import torch.distributed as dist
 from tqdm.auto import tqdm
 
-from .files import atomic_write_text, sha256_file, write_manifest
+from .files import atomic_path, atomic_write_text, sha256_file, write_manifest
 from .config import Config, get_config, config_diff, ConfigError, SCHEDULERS
 from . import data, lsu, metrics, toydata
 from .metrics import r2gen_text, compute_scores, distinct_reports
@@ -290,15 +290,9 @@ class RunFolder:
 def save_checkpoint(model, path: Path, trainer_state: dict | None = None) -> None:
     """`save_pretrained` (plus the trainer state, for `last`) into a temporary folder, then swap it in:
     a crash at any moment leaves either the old or the new checkpoint, never half of one."""
-    import shutil
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp, old = path.with_name(path.name + '.tmp'), path.with_name(path.name + '.old')
-    shutil.rmtree(tmp, ignore_errors=True)
-    unwrap(model).save_pretrained(tmp)
-    if trainer_state is not None: torch.save(trainer_state, tmp / 'trainer_state.pt')
-    if path.exists(): os.replace(path, old)
-    os.replace(tmp, path)
-    shutil.rmtree(old, ignore_errors=True)
+    with atomic_path(path) as tmp:
+        unwrap(model).save_pretrained(tmp)
+        if trainer_state is not None: torch.save(trainer_state, tmp / 'trainer_state.pt')
 
 # %% ../nbs/09_train.ipynb #0f720222
 def _rng_state() -> dict:
