@@ -179,11 +179,7 @@ class Config:
         return cls(**kw)
 
     @classmethod
-    def from_yaml(cls, path) -> 'Config':
-        try: d = yaml.safe_load(Path(path).read_text())
-        except FileNotFoundError: raise ConfigError(f'config file not found: {path}') from None
-        except yaml.YAMLError as e: raise ConfigError(f'{path} is not valid YAML: {e}') from None
-        return cls.from_dict(d or {})
+    def from_yaml(cls, path) -> 'Config': return cls.from_dict(_read_yaml(path) or {})
 
     def decode_max_len(self) -> int: return self.decode.max_len or self.data.max_len
 
@@ -227,6 +223,14 @@ def _coerce(key, value, typ):
         if isinstance(value, (list, tuple)): return tuple(value)
     else: raise TypeError(f'unsupported config type {name} for {key}')
     raise ConfigError(f'{key} must be {name}, got {value!r} ({type(value).__name__})')
+
+# %% ../nbs/00_config.ipynb #1e4fb0d4
+def _read_yaml(path):
+    "The parsed YAML of a config file (None when empty); a missing or unreadable file is a ConfigError naming it."
+    try: d = yaml.safe_load(Path(path).read_text())
+    except FileNotFoundError: raise ConfigError(f'config file not found: {path}') from None
+    except yaml.YAMLError as e: raise ConfigError(f'{path} is not valid YAML: {e}') from None
+    return d
 
 # %% ../nbs/00_config.ipynb #cfgval03
 # the switches that take one of a few values, and the counts that must be at least some number

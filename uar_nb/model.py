@@ -365,6 +365,25 @@ class _Saving:
         model.load_state_dict(load_weights_file(path / 'model.safetensors', map_location))
         return model.to(map_location).eval()
 
+# %% ../nbs/06_model.ipynb #f404a8c4
+def _visual_path(cfg: Config, image_tokenizer: ImageTokenizer | None, resnet_config: dict | None) -> tuple[nn.Module, int]:
+    "A variant's visual path and its memory slots per view: LSU's token embedding (`model.visual_encoder='lsu'`) or a ResNet."
+    m, V, d = cfg.model, cfg.data.n_views, cfg.model.d_model
+    if m.visual_encoder == 'lsu':
+        n_codes, L = visual_token_shape(cfg, image_tokenizer)
+        patches = None
+        if cfg.lsu.embed_from_codebook:   # token embedding = W_I[code] + Linear(codebook patch of the code)
+            if not hasattr(image_tokenizer, 'code_patches'):
+                raise ValueError('lsu.embed_from_codebook needs a fitted kmeans or vq image tokenizer (UARModel(cfg, tok, image_tokenizer))')
+            patches = image_tokenizer.code_patches()
+        visual = VisualTokenEmbedding(n_codes, d, V, L, m.view_embedding, code_patches=patches,
+                                      token_noise=cfg.lsu.token_noise, merge=cfg.lsu.token_merge,
+                                      slot_norm=cfg.lsu.slot_norm)
+        return visual, visual.slots_per_view                   # memory slots per view (tokens / token_merge^2)
+    visual = ResNetPatchEmbedding(build_resnet(cfg, resnet_config), d, V, m.resnet_grid, m.view_embedding,
+                                  image_size=cfg.data.image_size)
+    return visual, visual.grid ** 2
+
 # %% ../nbs/06_model.ipynb #uarcls01
 class UARModel(_Features, _EncoderDecoder, _Losses, _Inspection, _Generation, _Optimising, _Saving, nn.Module):
     "Encoder-decoder report generator; BASE/UAR and every ablation row from `cfg` (see the table above)."
@@ -378,21 +397,7 @@ class UARModel(_Features, _EncoderDecoder, _Losses, _Inspection, _Generation, _O
         self.vocab_size = len(tokenizer) + 1                       # + id 0 (BOS = EOS = PAD)
         self.max_len = max(cfg.data.max_len, cfg.decode_max_len())
         d = m.d_model
-        if m.visual_encoder == 'lsu':
-            n_codes, L = visual_token_shape(cfg, image_tokenizer)
-            patches = None
-            if cfg.lsu.embed_from_codebook:   # token embedding = W_I[code] + Linear(codebook patch of the code)
-                if not hasattr(image_tokenizer, 'code_patches'):
-                    raise ValueError('lsu.embed_from_codebook needs a fitted kmeans or vq image tokenizer (UARModel(cfg, tok, image_tokenizer))')
-                patches = image_tokenizer.code_patches()
-            self.visual = VisualTokenEmbedding(n_codes, d, V, L, m.view_embedding, code_patches=patches,
-                                               token_noise=cfg.lsu.token_noise, merge=cfg.lsu.token_merge,
-                                               slot_norm=cfg.lsu.slot_norm)
-            L = self.visual.slots_per_view                         # memory slots per view (tokens / token_merge^2)
-        else:
-            self.visual = ResNetPatchEmbedding(build_resnet(cfg, resnet_config), d, V, m.resnet_grid, m.view_embedding,
-                                               image_size=cfg.data.image_size)
-            L = self.visual.grid ** 2
+        self.visual, L = _visual_path(cfg, image_tokenizer, resnet_config)   # L: memory slots per view
         self.n_visual = V * L
         self.text = TextEmbedding(self.vocab_size, d, self.max_len)
         self.cra = CRA(d, m.n_heads, m.basis_size, m.basis_kind, m.fusion, m.attention_dropout, seed=cfg.train.seed,

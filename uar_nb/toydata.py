@@ -254,6 +254,16 @@ def _lung_findings(side: str, G: dict, x, y, lung, inside, keep, marks, extra, f
         masks['atelectasis'] = masks.get('atelectasis', False) | ((band > 0.4) & inside)
     return keep, marks
 
+# %% ../nbs/02_toydata.ipynb #2de2a271
+def _frontal_nodule(x, y, P: dict, FG: dict, findings: dict, masks: dict):
+    "The density a nodule adds to the frontal film (a soft disc in its lobe); its mask goes into `masks`."
+    c = FG['nodule']
+    G = _lung_geometry(P, 'right' if findings['nodule']['lobe'].startswith('right') else 'left')
+    px, py = _to_xy(G, *c['fr'])
+    nf = np.hypot(x - px, y - py) - c['r']
+    masks['nodule'] = nf < 0
+    return 0.22 * _soft(nf, 0.008)
+
 # %% ../nbs/02_toydata.ipynb #frontal5
 def render_frontal(P: dict, findings: dict, FG: dict, rng: np.random.Generator, n: int = IMAGE_SIZE,
                    layers: bool = False):
@@ -290,13 +300,7 @@ def render_frontal(P: dict, findings: dict, FG: dict, rng: np.random.Generator, 
     D = D + _frontal_bones(x, y, P) * torso
     steps['bones'] = D.copy()
     D = D + 0.12 * mark_w + extra + 0.025 * tex * torso
-    if 'nodule' in findings:
-        c = FG['nodule']
-        G = _lung_geometry(P, 'right' if findings['nodule']['lobe'].startswith('right') else 'left')
-        px, py = _to_xy(G, *c['fr'])
-        nf = np.hypot(x - px, y - py) - c['r']
-        D = D + 0.22 * _soft(nf, 0.008)
-        masks['nodule'] = nf < 0
+    if 'nodule' in findings: D = D + _frontal_nodule(x, y, P, FG, findings, masks)
     steps['findings'] = D
     return (D, masks, steps) if layers else (D, masks)
 

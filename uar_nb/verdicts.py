@@ -206,6 +206,19 @@ def _seed_draw(M: np.ndarray, idx: np.ndarray) -> np.ndarray:
     pick = np.take_along_axis(rows, idx, 1).mean(1)
     return mean + math.sqrt(G / (G - 1)) * (pick - mean)
 
+# %% ../nbs/08b_verdicts.ipynb #5acc30f5
+def _welch_df(MX: np.ndarray, MY: np.ndarray, paired_seeds: bool = False) -> float:
+    "nu of X - Y's interval from the study variance (exact) and the seed variances of MX (1 + B, G_X), MY (1 + B, G_Y)."
+    GX, GY = MX.shape[1], MY.shape[1]
+    vs = float(np.nanvar(MX[1:].mean(1) - MY[1:].mean(1), ddof=1))
+    if paired_seeds:
+        vx, vy = np.var(MX[0] - MY[0], ddof=1) / GX, 0.0
+        seed_part = vx ** 2 / (GX - 1)
+    else:
+        vx, vy = np.var(MX[0], ddof=1) / GX, np.var(MY[0], ddof=1) / GY
+        seed_part = vx ** 2 / (GX - 1) + vy ** 2 / (GY - 1)
+    return (vs + vx + vy) ** 2 / seed_part if seed_part > 0 else float('inf')
+
 # %% ../nbs/08b_verdicts.ipynb #vd0018
 def hierarchical_difference(MX: np.ndarray, MY: np.ndarray, seed: int = 0, level: float = 0.95, interval: str = 't',
                             paired_seeds: bool = False) -> dict:
@@ -231,14 +244,7 @@ def hierarchical_difference(MX: np.ndarray, MY: np.ndarray, seed: int = 0, level
     d = _seed_draw(MX, ix) - _seed_draw(MY, ix if paired_seeds else rng.integers(0, GY, size=(MY.shape[0] - 1, GY)))
     d = d[np.isfinite(d)]
     se = float(np.std(d, ddof=1))
-    vs = float(np.nanvar(MX[1:].mean(1) - MY[1:].mean(1), ddof=1))
-    if paired_seeds:
-        vx, vy = np.var(MX[0] - MY[0], ddof=1) / GX, 0.0
-        seed_part = vx ** 2 / (GX - 1)
-    else:
-        vx, vy = np.var(MX[0], ddof=1) / GX, np.var(MY[0], ddof=1) / GY
-        seed_part = vx ** 2 / (GX - 1) + vy ** 2 / (GY - 1)
-    df = (vs + vx + vy) ** 2 / seed_part if seed_part > 0 else float('inf')
+    df = _welch_df(MX, MY, paired_seeds)
     if interval == 'percentile':
         lo, hi = np.quantile(d, [(1 - level) / 2, (1 + level) / 2])
         p = min(1.0, 2 * min(np.mean(d <= 0), np.mean(d >= 0)))
