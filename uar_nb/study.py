@@ -68,7 +68,7 @@ REQUIRED_KEYS = ['dataset', 'data_dir', 'preset', 'variants', 'seeds']
 class StudyError(ValueError):
     "A bad study file; the message names the key and what is valid."
 
-
+# %% ../nbs/11_study.ipynb #e9041aa5
 def _as_overrides(x, where: str) -> dict:
     "Overrides as a dict of dotted keys: from a dict, a list of 'k=v' strings, or one whitespace-separated string."
     if x is None or x == '': return {}
@@ -88,7 +88,7 @@ def epoch_overrides(epochs: int, two_stage: bool = True) -> dict:
     s1 = max(1, round(2 * epochs / 3))
     return {'train.epochs': int(epochs), 'train.stage1_epochs': int(s1), 'train.stage2_epochs': int(epochs - s1)}
 
-
+# %% ../nbs/11_study.ipynb #055f99a2
 def run_config(preset: str, variant: str, seed: int, dataset: str = '', data_dir: str = '', device: str = '',
                epochs: int = 0, overrides=None) -> Config:
     "Config of one study run: preset, variant, then dataset/data_dir/device/seed/epochs, then the study's overrides."
@@ -101,7 +101,7 @@ def run_config(preset: str, variant: str, seed: int, dataset: str = '', data_dir
     over.update(_as_overrides(overrides, 'run_config'))
     return get_config(preset, variant, over)
 
-
+# %% ../nbs/11_study.ipynb #3b032199
 def load_study(path) -> Study:
     "Read and validate a study YAML file (see the format above)."
     path = Path(path)
@@ -205,7 +205,7 @@ def setup_run(variant: str = 'UAR', preset: str = 'toy', dataset: str = '', data
     run = Path(run_dir).expanduser().resolve() if run_dir else Path(tempfile.mkdtemp(prefix='uar_run_')) / 'run'
     return cfg, run
 
-
+# %% ../nbs/11_study.ipynb #55842ad8
 def smoke_study(variants=('BASE', 'UAR'), seeds=(0,), out_dir=None) -> Path:
     "A study folder of tiny runs (trained in-process, no papermill) for the analysis notebooks' smoke defaults."
     out = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix='uar_smoke_study_')) / 'smoke'
@@ -244,7 +244,7 @@ DIAGNOSTICS = ('Distinct', 'CE F1 greedy', 'B4 greedy', 'FR@1', 'FR@1 lo', 'FR@1
                'Pointing hi', 'Pointing chance', 'Pointing mask off', 'TIR range', 'cos img', 'cos txt', 'Mem F1',
                'Dec AUC')
 
-
+# %% ../nbs/11_study.ipynb #907f65e3
 def _get(d, keys):
     for k in keys:
         if isinstance(d, list) and isinstance(k, int) and k < len(d): d = d[k]; continue   # e.g. ('ci', 0)
@@ -255,7 +255,7 @@ def _get(d, keys):
 
 def _variant_order(v: str) -> int: return list(VARIANTS).index(v) if v in VARIANTS else len(VARIANTS)
 
-
+# %% ../nbs/11_study.ipynb #244e566c
 def collect_runs(study_dir):
     "One row per complete run under `study_dir/runs/*/run/` (variant, seed, run, metric columns), paper order."
     import pandas as pd
@@ -314,7 +314,7 @@ def measured_panels(runs) -> list:
     "The METHOD_PANELS whose measurement some of the runs (`collect_runs` rows) hold."
     return [p for p in METHOD_PANELS if p[0] in runs and runs[p[0]].notna().any()]
 
-
+# %% ../nbs/11_study.ipynb #1bfc4732
 def method_figure(runs, save=None):
     """CE F1, finding-aware R@1 and the pointing game per variant (`collect_runs` rows): a bar at the mean over seeds, a
     dot per seed, chance dashed; TIR runs' pointing with the mask off as hollow dots."""
@@ -446,17 +446,8 @@ def _diagnostic_columns(agg, diag: list) -> dict:
     return cols
 
 # %% ../nbs/11_study.ipynb #tab00007
-def ablation_table(study_dir, paper=None, out_dir=None) -> tuple:
-    """Aggregate a study's complete run folders into (DataFrame, markdown); writes table.csv, table.md, summary.md and
-    verdicts.json, figures/method.png (when the runs measured the method at work) into `out_dir` (default: the study
-    folder).
-    `paper`: 'iu_xray' / 'mimic_cxr' (from PAPER_RESULTS) or a dict."""
-    study_dir = Path(study_dir)
-    runs = collect_runs(study_dir)
-    if not len(runs): raise FileNotFoundError(f'no complete run folder under {study_dir}/runs/*/run/: run the study '
-                                              'first (uar study ...)')
-    if isinstance(paper, str): paper = PAPER_RESULTS.get(paper) if paper else None
-    agg = aggregate(runs)
+def _table_notes(study_dir: Path, runs, agg, paper) -> list[str]:
+    "The notes under table.md: what each column of the study's table means, only for the columns it has."
     notes = [f'Study `{study_dir.name}`: mean ± sample std over seeds, test split, from {len(runs)} run folders '
              f'(`uar_nb.study.ablation_table`). B1-B4 = BLEU-1..4, R2Gen protocol.']
     if 'CE F1_mean' in agg: notes.append('CE F1: micro F1 of the toy generator labels vs the rule labeler on the '
@@ -491,6 +482,21 @@ def ablation_table(study_dir, paper=None, out_dir=None) -> tuple:
     if 'selected' in agg: notes.append('selected: the checkpoint each seed reports, stage@epoch, chosen on validation '
                                        '(two-stage variants select within stage 2 unless train.select_across_stages).')
     if paper: notes.append(f'Paper: {PAPER_SOURCE}; Δ = ours - paper.')
+    return notes
+
+# %% ../nbs/11_study.ipynb #bf1f38ca
+def ablation_table(study_dir, paper=None, out_dir=None) -> tuple:
+    """Aggregate a study's complete run folders into (DataFrame, markdown); writes table.csv, table.md, summary.md and
+    verdicts.json, figures/method.png (when the runs measured the method at work) into `out_dir` (default: the study
+    folder).
+    `paper`: 'iu_xray' / 'mimic_cxr' (from PAPER_RESULTS) or a dict."""
+    study_dir = Path(study_dir)
+    runs = collect_runs(study_dir)
+    if not len(runs): raise FileNotFoundError(f'no complete run folder under {study_dir}/runs/*/run/: run the study '
+                                              'first (uar study ...)')
+    if isinstance(paper, str): paper = PAPER_RESULTS.get(paper) if paper else None
+    agg = aggregate(runs)
+    notes = _table_notes(study_dir, runs, agg, paper)
     md = markdown_table(agg, paper, title=f'{study_dir.name}') + '\n' + '\n'.join(f'- {n}' for n in notes) + '\n'
     out = Path(out_dir or study_dir); out.mkdir(parents=True, exist_ok=True)
     agg.to_csv(out / 'table.csv', index=False, float_format='%.6f')
@@ -537,7 +543,7 @@ def variant_switches(runs, study_dir=None) -> dict:
 def _status(ok, *values) -> str:
     return 'n/a' if not values or any(x != x for x in values) else ('PASS' if ok else 'MISS')
 
-
+# %% ../nbs/11_study.ipynb #efaa5f5f
 def study_targets(runs, agg, switches: dict) -> list[tuple[str, str, str]]:
     "(target, PASS / MISS / n/a, the numbers) for each target of the main study; means over seeds unless said."
     nan = float('nan')
@@ -576,33 +582,12 @@ def study_targets(runs, agg, switches: dict) -> list[tuple[str, str, str]]:
     return out
 
 # %% ../nbs/11_study.ipynb #sum00005
-def study_summary(runs, agg, study_dir=None, verdicts: list[dict] | None = None, n_boot: int = 2000) -> str:
-    "summary.md of a study: its targets (PASS/MISS), its verdicts with their intervals, and the diagnostics."
+def _summary_diagnostics(runs, agg, study_dir, verdicts: list[dict]) -> list[str]:
+    "The diagnostics section of summary.md: beam vs greedy CE F1, TIR vs (e) on the pointing game, feature cosines, probes."
     nan = float('nan')
-    name = Path(study_dir).name if study_dir else 'study'
-    seeds = sorted(set(int(s) for s in runs['seed']))
-    lines = [f'# Summary of study `{name}`', '',
-             f'Generated by `uar_nb.study.study_summary` from {len(runs)} complete run folders (seeds {seeds}); the '
-             'numbers '
-             f'are in table.md. Means over seeds, test split.', '', '## Targets', '', '| target | status | numbers |',
-             '|---|---|---|']
-    lines += [f'| {t} | {s} | {n} |' for t, s, n in study_targets(runs, agg, variant_switches(runs, study_dir))]
-    verdicts = verdicts or []
-    lines += ['', '## Verdicts', '']
-    if verdicts:
-        found = [r for r in verdicts if r['direction']]
-        lines += [METHOD_NOTE.format(n_boot=n_boot, m=len(verdicts), alpha=0.05), '',
-                  f"Verdicts in {len(found)} of {len(verdicts)} comparisons"
-                  + (': ' + '; '.join(f"{label(r['x'])} {'>' if r['direction'] > 0 else '<'} {label(r['y'])} on "
-                                      f"{r['metric']} ({r['effect']:+.3f} [{r['lo']:+.3f}, {r['hi']:+.3f}])"
-                                      for r in found) if found else '')
-                  + f". Seeds per variant and test studies are in the last columns.", '',
-                  verdicts_markdown(verdicts).rstrip()]
-    else: lines.append('- nothing to compare: fewer than two variants with complete runs, or runs without per-study '
-                       'evidence (train.add_evidence)')
     mean = {r['variant']: r for r in agg.to_dict('records')}
     g = lambda v, c: mean[v].get(f'{c}_mean', nan)
-    lines += ['', '## Diagnostics', '']
+    lines = ['', '## Diagnostics', '']
     if any(g(v, 'CE F1 greedy') == g(v, 'CE F1 greedy') for v in mean):
         lines.append('- CE F1, beam search / greedy: ' + '; '.join(f"{label(v)} {g(v, 'CE F1'):.3f} / "
                                                                    f"{g(v, 'CE F1 greedy'):.3f}" for v in mean))
@@ -634,6 +619,34 @@ def study_summary(runs, agg, study_dir=None, verdicts: list[dict] | None = None,
                      'decoder: AUC of its "stated" vs "denied" contrast, 0.5 = ignores the image): ' +
                      '; '.join(f"{label(v)} memory {g(v, 'Mem F1'):.2f} / decoder {g(v, 'Dec AUC'):.2f}" for v in mean))
     if lines[-1] == '': lines.append('- not measured in these runs')
+    return lines
+
+# %% ../nbs/11_study.ipynb #8f833787
+def study_summary(runs, agg, study_dir=None, verdicts: list[dict] | None = None, n_boot: int = 2000) -> str:
+    "summary.md of a study: its targets (PASS/MISS), its verdicts with their intervals, and the diagnostics."
+    nan = float('nan')
+    name = Path(study_dir).name if study_dir else 'study'
+    seeds = sorted(set(int(s) for s in runs['seed']))
+    lines = [f'# Summary of study `{name}`', '',
+             f'Generated by `uar_nb.study.study_summary` from {len(runs)} complete run folders (seeds {seeds}); the '
+             'numbers '
+             f'are in table.md. Means over seeds, test split.', '', '## Targets', '', '| target | status | numbers |',
+             '|---|---|---|']
+    lines += [f'| {t} | {s} | {n} |' for t, s, n in study_targets(runs, agg, variant_switches(runs, study_dir))]
+    verdicts = verdicts or []
+    lines += ['', '## Verdicts', '']
+    if verdicts:
+        found = [r for r in verdicts if r['direction']]
+        lines += [METHOD_NOTE.format(n_boot=n_boot, m=len(verdicts), alpha=0.05), '',
+                  f"Verdicts in {len(found)} of {len(verdicts)} comparisons"
+                  + (': ' + '; '.join(f"{label(r['x'])} {'>' if r['direction'] > 0 else '<'} {label(r['y'])} on "
+                                      f"{r['metric']} ({r['effect']:+.3f} [{r['lo']:+.3f}, {r['hi']:+.3f}])"
+                                      for r in found) if found else '')
+                  + f". Seeds per variant and test studies are in the last columns.", '',
+                  verdicts_markdown(verdicts).rstrip()]
+    else: lines.append('- nothing to compare: fewer than two variants with complete runs, or runs without per-study '
+                       'evidence (train.add_evidence)')
+    lines += _summary_diagnostics(runs, agg, study_dir, verdicts)
     return '\n'.join(lines) + '\n'
 
 # %% ../nbs/11_study.ipynb #a64bff48
@@ -656,7 +669,7 @@ def _execute(nb_in: Path, nb_out: Path, params: dict, cwd: Path) -> None:
                         # no TCP warning per kernel
                         log_output=False, cwd=str(cwd), extra_arguments=['--IPKernelApp.log_level=ERROR'])
 
-
+# %% ../nbs/11_study.ipynb #602da420
 def _error_of(e: Exception) -> str:
     "A one-line reason from papermill's execution error (the exception name and value raised in the cell)."
     ename, evalue = getattr(e, 'ename', None), getattr(e, 'evalue', None)
@@ -721,7 +734,7 @@ class FolderLock:
     def __exit__(self, *exc):
         if self.f is not None: self.f.truncate(0); self.f.close(); self.f = None   # closing releases the lock
 
-
+# %% ../nbs/11_study.ipynb #47f37c69
 def changed_runs(study: Study, study_dir) -> dict:
     """run name -> why its complete run folder (with a checkpoint, so it would be skipped) may not be reused: the keys
     its config differs in from the study's now, that the study no longer has its variant or seed, or that the data under
@@ -750,7 +763,7 @@ def changed_runs(study: Study, study_dir) -> dict:
                       f'recorded one; e.g. {unchecked[0]}): reused without checking that their data is unchanged')
     return out
 
-
+# %% ../nbs/11_study.ipynb #f839938b
 def describe_changed(study: Study, study_dir, changed: dict) -> str:
     "The refusal `run_study` raises for `changed_runs`."
     lines = [f'{study_dir}: {len(changed)} complete run(s) do not match the study {study.path} as it is now:']
@@ -791,7 +804,43 @@ class _ThreadEnv:
             if v is None: os.environ.pop(k, None)
             else: os.environ[k] = v
 
+# %% ../nbs/11_study.ipynb #31e27ca9
+def _train_runs(study: Study, study_dir: Path, jobs: int, nb_dir: Path, cwd: Path, env: dict, quiet: bool) -> list[dict]:
+    "Every run of the study through `run_one`, `jobs` at a time, with a progress bar; the records in the study's order."
+    from tqdm.auto import tqdm
+    records = []
+    with _ThreadEnv(**env), ThreadPoolExecutor(max_workers=jobs) as pool:
+        # one working directory for every kernel: papermill chdirs the process while it starts one, so all use the same
+        futs = [pool.submit(run_one, study, v, s, study_dir, study.device, nb_dir, cwd) for v, s in study.runs()]
+        bar = tqdm(total=len(futs), desc=f'study {study.name}', unit='run', disable=quiet)
+        for f in as_completed(futs):
+            records.append(f.result())
+            bar.set_postfix({k: sum(r['status'] == k for r in records) for k in ('done', 'skipped', 'failed')}, refresh=False)
+            bar.update(1)
+        bar.close()
+    order = {r: i for i, r in enumerate(study.runs())}
+    records.sort(key=lambda r: order[(r['variant'], r['seed'])])
+    return records
 
+# %% ../nbs/11_study.ipynb #10ae9f7f
+def _run_analyses(study: Study, study_dir: Path, records: list[dict], nb_dir: Path, cwd: Path, env: dict) -> dict:
+    "The ablation_table and alignment_figures notebooks on what completed: name -> status (and error)."
+    analyses = {}
+    if any(r['status'] in ('done', 'skipped') for r in records):
+        paper = study.dataset if study.dataset in PAPER_RESULTS else ''
+        jobs_ = [('ablation_table', {'study_dir': str(study_dir), 'paper': paper}),
+                 ('alignment_figures', {'study_dir': str(study_dir), **study.figures, 'words': list(study.figures.get('words') or []),
+                                        'device': 'cuda' if study.device.startswith('cuda') else 'cpu'})]
+        with _ThreadEnv(**{**env, 'OMP_NUM_THREADS': os.cpu_count() or 1, 'MKL_NUM_THREADS': os.cpu_count() or 1}):
+            for name, params in jobs_:
+                try:
+                    _execute(nb_dir / f'{name}.ipynb', study_dir / f'{name}.ipynb', params, cwd)
+                    analyses[name] = {'status': 'done', 'notebook': str(study_dir / f'{name}.ipynb')}
+                except Exception as e:
+                    analyses[name] = {'status': 'failed', 'error': _error_of(e), 'notebook': str(study_dir / f'{name}.ipynb')}
+    return analyses
+
+# %% ../nbs/11_study.ipynb #8733c9a7
 def run_study(path, jobs: int = 1, device: str | None = None, results_dir='runs', quiet: bool = False,
               nb_dir=None, rerun_changed: bool = False, committed_dir='results') -> dict:
     """Run every (variant, seed) of the study file `path` into `results_dir/<study>/runs/`, skipping complete runs and
@@ -799,7 +848,6 @@ def run_study(path, jobs: int = 1, device: str | None = None, results_dir='runs'
     A complete run trained with another config than the study gives now is refused, naming the keys, unless
     `rerun_changed` (then it is deleted and trained again). The committed evidence in `committed_dir/<study>/` is never
     written; the summary ends by checking its verdicts against this run's (`verdicts.reproduction_report`)."""
-    from tqdm.auto import tqdm
     study = load_study(path)
     if device: study.device = check_device(device)
     data = ensure_toy_data(study, quiet)
@@ -819,35 +867,13 @@ def run_study(path, jobs: int = 1, device: str | None = None, results_dir='runs'
         for name in changed: shutil.rmtree(study_dir / 'runs' / name)
         jobs = max(1, int(jobs))
         threads = max(1, (os.cpu_count() or 1) // jobs)
-        t0, records, cwd = time.time(), [], Path.cwd()
+        t0, cwd = time.time(), Path.cwd()
         env = dict(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads, HF_HUB_OFFLINE=os.environ.get('HF_HUB_OFFLINE', '1'),
                    TOKENIZERS_PARALLELISM='false')
-        with _ThreadEnv(**env), ThreadPoolExecutor(max_workers=jobs) as pool:
-            # one working directory for every kernel: papermill chdirs the process while it starts one, so all use the same
-            futs = [pool.submit(run_one, study, v, s, study_dir, study.device, nb_dir, cwd) for v, s in study.runs()]
-            bar = tqdm(total=len(futs), desc=f'study {study.name}', unit='run', disable=quiet)
-            for f in as_completed(futs):
-                records.append(f.result())
-                bar.set_postfix({k: sum(r['status'] == k for r in records) for k in ('done', 'skipped', 'failed')}, refresh=False)
-                bar.update(1)
-            bar.close()
-        order = {r: i for i, r in enumerate(study.runs())}
-        records.sort(key=lambda r: order[(r['variant'], r['seed'])])
+        records = _train_runs(study, study_dir, jobs, nb_dir, cwd, env, quiet)
         summary = {'study': study.name, 'study_file': str(study.path), 'study_dir': str(study_dir), 'jobs': jobs,
                    'runs': records, **{k: sum(r['status'] == k for r in records) for k in ('done', 'skipped', 'failed')}}
-        analyses = {}
-        if any(r['status'] in ('done', 'skipped') for r in records):
-            paper = study.dataset if study.dataset in PAPER_RESULTS else ''
-            jobs_ = [('ablation_table', {'study_dir': str(study_dir), 'paper': paper}),
-                     ('alignment_figures', {'study_dir': str(study_dir), **study.figures, 'words': list(study.figures.get('words') or []),
-                                            'device': 'cuda' if study.device.startswith('cuda') else 'cpu'})]
-            with _ThreadEnv(**{**env, 'OMP_NUM_THREADS': os.cpu_count() or 1, 'MKL_NUM_THREADS': os.cpu_count() or 1}):
-                for name, params in jobs_:
-                    try:
-                        _execute(nb_dir / f'{name}.ipynb', study_dir / f'{name}.ipynb', params, cwd)
-                        analyses[name] = {'status': 'done', 'notebook': str(study_dir / f'{name}.ipynb')}
-                    except Exception as e:
-                        analyses[name] = {'status': 'failed', 'error': _error_of(e), 'notebook': str(study_dir / f'{name}.ipynb')}
+        analyses = _run_analyses(study, study_dir, records, nb_dir, cwd, env)
         summary.update(analyses=analyses, table=str(study_dir / 'table.md') if (study_dir / 'table.md').exists() else None,
                        figures=sorted(str(p) for p in (study_dir / 'figures').glob('*.png')), seconds=round(time.time() - t0, 1))
         summary['reproduction'] = check_reproduction(study_dir, Path(committed_dir) / study.name)
@@ -855,8 +881,7 @@ def run_study(path, jobs: int = 1, device: str | None = None, results_dir='runs'
         if not quiet: print(format_summary(summary))
         return summary
 
-
-
+# %% ../nbs/11_study.ipynb #d64cacd3
 def check_reproduction(study_dir, committed) -> dict | None:
     """Did this study reproduce the committed verdicts in `committed/verdicts.json`? None when nothing is committed
     there, or `study_dir` is the committed folder itself; else the report `uar study` ends with."""
@@ -913,7 +938,7 @@ def _relative(x, root: Path):
     if isinstance(x, str) and os.path.isabs(x): return os.path.relpath(x, root)
     return x
 
-
+# %% ../nbs/11_study.ipynb #188e6a1f
 def publish_study(study_dir, results_dir='results') -> Path:
     """Copy a finished study (`uar study`'s folder) into `results_dir/<name>/` as the committed evidence: the lean run
     folders, table, summary, verdicts and figures. Refused when a run failed or the table is missing."""
