@@ -24,18 +24,10 @@ __all__ = ['DATASETS', 'DataError', 'DataWarning', 'clean_report', 'check_unique
            'encoded_lengths', 'vocab_stats', 'png_significant_bits', 'load_image', 'ImageCache', 'ReportDataset',
            'collate', 'build_tokenizer', 'make_loader', 'check_splits', 'data_files', 'data_fingerprint']
 
-# %% ../nbs/01_data.ipynb #e270a12f
+# %% ../nbs/01_data.ipynb #30473054
 DATASETS = {'iu_xray': dict(n_views=2, threshold=3, max_len=60, cleaner='iu_xray'),
             'mimic_cxr': dict(n_views=1, threshold=10, max_len=100, cleaner='mimic_cxr'),
             'toy': dict(n_views=2, threshold=3, max_len=60, cleaner='iu_xray')}
-
-
-class DataError(ValueError):
-    "A problem with the annotation, a report or an image; the message names the file/entry and says what to do."
-
-
-class DataWarning(UserWarning):
-    "Bad entries were skipped (strict=False)."
 
 
 def _dataset_info(dataset: str) -> dict:
@@ -43,7 +35,15 @@ def _dataset_info(dataset: str) -> dict:
         raise DataError(f'unknown dataset {dataset!r}; valid datasets: {", ".join(DATASETS)} (data.dataset)')
     return DATASETS[dataset]
 
-# %% ../nbs/01_data.ipynb #a34bdb2b
+# %% ../nbs/01_data.ipynb #2020de7c
+class DataError(ValueError):
+    "A problem with the annotation, a report or an image; the message names the file/entry and says what to do."
+
+
+class DataWarning(UserWarning):
+    "Bad entries were skipped (strict=False)."
+
+# %% ../nbs/01_data.ipynb #0bd0c916
 _R2GEN_PUNCT = re.compile(r'[.,?;*!%^&_+():-\[\]{}]')  # NB ':-\[' is a range: ':;<=>?@[' go, a literal '-' stays
 
 
@@ -58,7 +58,7 @@ def _r2gen_sentence(t: str) -> str:
     t = t.replace('"', '').replace('/', '').replace('\\', '').replace("'", '').strip().lower()
     return _R2GEN_PUNCT.sub('', t)
 
-
+# %% ../nbs/01_data.ipynb #ec34d6a4
 def _r2gen_join(sentences) -> str:
     # R2Gen keeps empty sentences (its filter compares a str with [], always True)
     return ' . '.join(_r2gen_sentence(s) for s in sentences) + ' .'
@@ -69,7 +69,7 @@ def _clean_iu_r2gen(report: str) -> str:
     for _ in range(3): t = t.replace('..', '.')
     return _r2gen_join(_r2gen_numbering(t).strip().lower().split('. '))
 
-
+# %% ../nbs/01_data.ipynb #9df67de7
 def _clean_mimic_r2gen(report: str) -> str:
     t = report.replace('\n', ' ')
     for _ in range(7): t = t.replace('__', '_')
@@ -121,7 +121,7 @@ def check_unique_ids(path, split: str, entries: list[dict], strict: bool = True)
     first = set()
     return [e for e in entries if not (e['id'] in first or first.add(e['id']))]
 
-# %% ../nbs/01_data.ipynb #17564b81
+# %% ../nbs/01_data.ipynb #a020ca0e
 def _read_json(path: Path):
     if not path.is_file():
         raise DataError(f'annotation file not found: {path} (set data.annotation or data.data_dir)')
@@ -148,7 +148,7 @@ def _entry_problem(e, n_views: int) -> str | None:
     if len(paths) != n_views: return f'wrong number of views (expected {n_views})'
     return None
 
-
+# %% ../nbs/01_data.ipynb #4a77a347
 def load_annotation(path, dataset: str, splits=('train', 'val', 'test'), strict: bool = True,
                     n_views: int | None = None) -> dict[str, list[dict]]:
     "Read and validate an R2Gen `annotation.json`; returns {split: [entry, ...]} for the requested `splits`."
@@ -183,7 +183,19 @@ def load_annotation(path, dataset: str, splits=('train', 'val', 'test'), strict:
         warnings.warn(f'{path}: skipped {sum(skipped.values())} of {n_total} entries ({reasons})', DataWarning, stacklevel=2)
     return out
 
-# %% ../nbs/01_data.ipynb #0ca10a83
+# %% ../nbs/01_data.ipynb #88ca1cba
+def _decode_ids(ids, id2token: dict) -> str:
+    "Words of `ids` after a leading 0 up to the next 0, joined by ' ' (ids missing from `id2token` read '<unk>')."
+    if isinstance(ids, torch.Tensor): ids = ids.tolist()
+    ids = list(ids)
+    if ids and ids[0] == 0: ids = ids[1:]
+    words = []
+    for i in ids:
+        if i == 0: break
+        words.append(id2token.get(int(i), '<unk>'))
+    return ' '.join(words)
+
+# %% ../nbs/01_data.ipynb #3fc0c187
 class Tokenizer:
     "R2Gen's word tokenizer: train-split words with count >= threshold, plus '<unk>', sorted; id 0 = BOS = EOS = PAD."
     pad_id = bos_id = eos_id = 0
@@ -214,15 +226,7 @@ class Tokenizer:
 
     def decode(self, ids) -> str:
         "Words of `ids` after a leading 0 up to the next 0, joined by ' '."
-        if isinstance(ids, torch.Tensor): ids = ids.tolist()
-        ids = list(ids)
-        if ids and ids[0] == 0: ids = ids[1:]
-        words = []
-        for i in ids:
-            if i == 0: break
-            words.append(self.id2token.get(int(i), '<unk>'))
-        return ' '.join(words)
-
+        return _decode_ids(ids, self.id2token)
     def decode_batch(self, batch) -> list[str]:
         if isinstance(batch, torch.Tensor): batch = batch.tolist()
         return [self.decode(ids) for ids in batch]
@@ -230,13 +234,11 @@ class Tokenizer:
     def save(self, path) -> None:
         Path(path).write_text(json.dumps(dict(tokens=self.tokens, dataset=self.dataset, threshold=self.threshold,
                                               fixes=self.fixes), indent=0))
-
     @classmethod
     def load(cls, path) -> 'Tokenizer':
         d = _read_json(Path(path))
         try: return cls(d['tokens'], d['dataset'], d['threshold'], d.get('fixes', False))
         except (KeyError, TypeError): raise DataError(f'{path} is not a saved Tokenizer (needs tokens, dataset, threshold)') from None
-
     def __repr__(self): return f'Tokenizer({self.dataset}, {len(self)} tokens, threshold={self.threshold}, fixes={self.fixes})'
 
 # %% ../nbs/01_data.ipynb #24712bcc
@@ -307,10 +309,38 @@ def load_image(path, entry_id: str | None = None, size: int | None = None) -> np
         a = np.asarray(Image.fromarray(a).resize((size, size), Image.BILINEAR))
     return a
 
-# %% ../nbs/01_data.ipynb #1ea9c383
+# %% ../nbs/01_data.ipynb #65780891
 _CACHE_VERSION = 'v1-bilinear'
 
 
+def _cache_chunk(args) -> int:
+    "Worker: decode a chunk of entries into the (temporary) cache file."
+    tmp, root, jobs, size = args
+    mm = np.load(tmp, mmap_mode='r+')
+    for i, eid, paths in jobs:
+        for v, p in enumerate(paths): mm[i, v] = load_image(Path(root) / p, eid, size)
+    mm.flush()
+    return len(jobs)
+
+
+def _build_cache(cache, path: Path, entries, size: int, split: str = '') -> None:
+    "`ImageCache.build`: decode `entries` into a temporary (N, V, S, S) file, in worker processes for large splits, then rename it."
+    n_views = len(entries[0]['image_path']) if entries else 1
+    jobs = [(i, str(e['id']), list(e['image_path'])) for i, e in enumerate(entries)]
+    bar = tqdm(total=len(jobs), disable=cache.quiet, desc=f'caching {split} images at {size}px', leave=False)
+    try:
+        with atomic_path(path) as tmp:   # the cache appears whole or not at all
+            np.lib.format.open_memmap(tmp, mode='w+', dtype=np.uint8, shape=(len(entries), n_views, size, size)).flush()
+            chunks = [(str(tmp), str(cache.image_root), jobs[k:k + cache.chunk], size) for k in range(0, len(jobs), cache.chunk)]
+            if cache.workers > 1 and len(chunks) > 2:   # PNG decoding holds the GIL: use processes, not threads
+                ctx = mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else 'spawn')
+                with ProcessPoolExecutor(min(cache.workers, len(chunks)), mp_context=ctx) as ex:
+                    for n in ex.map(_cache_chunk, chunks): bar.update(n)
+            else:
+                for c in chunks: bar.update(_cache_chunk(c))
+    finally: bar.close()
+
+# %% ../nbs/01_data.ipynb #a695dee9
 class ImageCache:
     "Decode-once uint8 memmaps (N, V, S, S) of a split's images, keyed by split, size and a hash of the files."
 
@@ -348,32 +378,63 @@ class ImageCache:
 
     def build(self, path: Path, entries, size: int, split: str = '') -> None:
         "Decode, resize and store every image of `entries`; worker processes for large splits."
-        n_views = len(entries[0]['image_path']) if entries else 1
-        jobs = [(i, str(e['id']), list(e['image_path'])) for i, e in enumerate(entries)]
-        bar = tqdm(total=len(jobs), disable=self.quiet, desc=f'caching {split} images at {size}px', leave=False)
-        try:
-            with atomic_path(path) as tmp:   # the cache appears whole or not at all
-                np.lib.format.open_memmap(tmp, mode='w+', dtype=np.uint8, shape=(len(entries), n_views, size, size)).flush()
-                chunks = [(str(tmp), str(self.image_root), jobs[k:k + self.chunk], size) for k in range(0, len(jobs), self.chunk)]
-                if self.workers > 1 and len(chunks) > 2:   # PNG decoding holds the GIL: use processes, not threads
-                    ctx = mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else 'spawn')
-                    with ProcessPoolExecutor(min(self.workers, len(chunks)), mp_context=ctx) as ex:
-                        for n in ex.map(_cache_chunk, chunks): bar.update(n)
-                else:
-                    for c in chunks: bar.update(_cache_chunk(c))
-        finally: bar.close()
+        _build_cache(self, path, entries, size, split)
+
+# %% ../nbs/01_data.ipynb #185040a7
+def _encode_reports(entries, tokenizer: Tokenizer, max_len: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "(ids, offsets, flat): the entries' ids and their encoded reports, report k being `flat[offsets[k]:offsets[k + 1]]`."
+    # one fixed-width array of ids and one flat array of token ids: no per-entry Python objects survive
+    # (at MIMIC-CXR size, 270k entries, a list of str ids alone pins ~300 MB of the parsed JSON's memory)
+    ids = np.array([str(e['id']) for e in entries])
+    lens = np.empty(len(entries), dtype=np.int64)
+    chunks = []
+    for k, e in enumerate(entries):
+        x = tokenizer.encode(e['report'], max_len)
+        lens[k] = len(x); chunks.append(np.asarray(x, dtype=np.int32))
+    offsets = np.concatenate([[0], np.cumsum(lens)])
+    flat = np.concatenate(chunks) if chunks else np.zeros(0, np.int32)
+    return ids, offsets, flat
 
 
-def _cache_chunk(args) -> int:
-    "Worker: decode a chunk of entries into the (temporary) cache file."
-    tmp, root, jobs, size = args
-    mm = np.load(tmp, mmap_mode='r+')
-    for i, eid, paths in jobs:
-        for v, p in enumerate(paths): mm[i, v] = load_image(Path(root) / p, eid, size)
-    mm.flush()
-    return len(jobs)
+def _check_visual_tokens(visual_tokens, n: int, split: str, token_grid: int | None) -> None:
+    "A DataError unless `visual_tokens` is (n, V, L) and, with `token_grid`, L is a square grid at least that wide."
+    if len(visual_tokens) != n or np.ndim(visual_tokens) != 3:
+        raise DataError(f'visual_tokens must have shape (N={n}, V, L) aligned with split {split!r}, '
+                        f'got {tuple(np.shape(visual_tokens))}; rebuild the token cache for this annotation')
+    g = math.isqrt(visual_tokens.shape[-1])
+    if token_grid is not None and (g * g != visual_tokens.shape[-1] or g < token_grid):
+        raise DataError(f'visual_tokens with {visual_tokens.shape[-1]} tokens per view are not a square grid of at least '
+                        f'{token_grid}x{token_grid}: cannot crop them to the token grid the model reads')
 
-# %% ../nbs/01_data.ipynb #920ca494
+# %% ../nbs/01_data.ipynb #1dfaadb1
+def _resize(a: np.ndarray, size: int) -> np.ndarray:
+    return np.asarray(Image.fromarray(a).resize((size, size), Image.BILINEAR))
+
+
+def _crop_views(views: np.ndarray, c: int, train: bool, g: torch.Generator | None = None) -> np.ndarray:
+    "(V, S, S) uint8 views -> (V, c, c): an independent random crop per view in training, else resized to c (unchanged when S == c)."
+    S = views.shape[-1]
+    if not train or S == c: return views if S == c else np.stack([_resize(v, c) for v in views])
+    out = np.empty((len(views), c, c), np.uint8)
+    for v in range(len(views)):  # independent random crop per view
+        y, x = torch.randint(0, S - c + 1, (2,), generator=g).tolist()
+        out[v] = views[v, y:y + c, x:x + c]
+    return out
+
+# %% ../nbs/01_data.ipynb #8fcca1f4
+def _crop_token_grid(tokens: np.ndarray, c: int | None, train: bool, g: torch.Generator | None = None) -> np.ndarray:
+    """(V, g*g) tokens of the resize_train image -> (V, c*c), c = token_grid: a random crop of the token grid per view
+    in training (a pixel crop at patch-size steps), the centre crop otherwise; unchanged when g == c."""
+    V, L = tokens.shape
+    side = math.isqrt(L)
+    if c is None or side == c: return tokens
+    grid, out = tokens.reshape(V, side, side), np.empty((V, c, c), tokens.dtype)
+    for v in range(V):  # independent offsets per view, like the pixel crop
+        y, x = torch.randint(0, side - c + 1, (2,), generator=g).tolist() if train else ((side - c) // 2,) * 2
+        out[v] = grid[v, y:y + c, x:x + c]
+    return out.reshape(V, c * c)
+
+# %% ../nbs/01_data.ipynb #9d0f1a7a
 class ReportDataset(Dataset):
     "One split of an R2Gen annotation: reports encoded once, images from the uint8 cache (or visual tokens)."
 
@@ -383,28 +444,13 @@ class ReportDataset(Dataset):
         self.split, self.train = split, (split == 'train') if train is None else train
         if entries is None:
             entries = load_annotation(d.annotation_path(), d.dataset, splits=(split,), strict=d.strict, n_views=d.n_views)[split]
-        # one fixed-width array of ids and one flat array of token ids: no per-entry Python objects survive
-        # (at MIMIC-CXR size, 270k entries, a list of str ids alone pins ~300 MB of the parsed JSON's memory)
-        self.ids = np.array([str(e['id']) for e in entries])
-        lens = np.empty(len(entries), dtype=np.int64)
-        chunks = []
-        for k, e in enumerate(entries):
-            x = tokenizer.encode(e['report'], d.max_len)
-            lens[k] = len(x); chunks.append(np.asarray(x, dtype=np.int32))
-        self.offsets = np.concatenate([[0], np.cumsum(lens)])
-        self.flat = np.concatenate(chunks) if chunks else np.zeros(0, np.int32)
+        self.ids, self.offsets, self.flat = _encode_reports(entries, tokenizer, d.max_len)
         self.crop, self.n_views, self.token_grid = d.image_size, d.n_views, token_grid
         self.crop_seed = None   # set per epoch by the trainer: crops then depend on (seed, item) only, not on the process
         self.visual_tokens, self._images, self._cache_file = None, None, None
         if visual_tokens is not None:
-            if len(visual_tokens) != len(entries) or np.ndim(visual_tokens) != 3:
-                raise DataError(f'visual_tokens must have shape (N={len(entries)}, V, L) aligned with split {split!r}, '
-                                f'got {tuple(np.shape(visual_tokens))}; rebuild the token cache for this annotation')
+            _check_visual_tokens(visual_tokens, len(entries), split, token_grid)
             self.visual_tokens = visual_tokens
-            g = math.isqrt(visual_tokens.shape[-1])
-            if token_grid is not None and (g * g != visual_tokens.shape[-1] or g < token_grid):
-                raise DataError(f'visual_tokens with {visual_tokens.shape[-1]} tokens per view are not a square grid of at least '
-                                f'{token_grid}x{token_grid}: cannot crop them to the token grid the model reads')
         else:
             self.size = d.resize_train if (self.train and d.augment) else d.image_size
             self._cache_file = ImageCache.from_config(cfg).ensure(split, entries, self.size)
@@ -412,57 +458,29 @@ class ReportDataset(Dataset):
     def __getstate__(self):  # workers reopen the memmap instead of pickling its contents
         s = dict(self.__dict__); s['_images'] = None
         return s
-
     @property
     def images(self) -> np.ndarray:
         if self._images is None and self._cache_file is not None: self._images = np.load(self._cache_file, mmap_mode='r')
         return self._images
 
     def __len__(self): return len(self.ids)
-
     def input_ids(self, i: int) -> torch.Tensor:
         return torch.from_numpy(self.flat[self.offsets[i]:self.offsets[i + 1]].astype(np.int64))
-
     def _generator(self, i: int) -> torch.Generator | None:
         "The item's crop RNG: keyed by (crop_seed, i) when the trainer set a seed, else torch's global RNG (None)."
         return None if self.crop_seed is None else torch.Generator().manual_seed((self.crop_seed * 1_000_003 + i) % 2**63)
 
-    def _crop(self, views: np.ndarray, g: torch.Generator | None = None) -> np.ndarray:
-        S, c = views.shape[-1], self.crop
-        if not self.train or S == c: return views if S == c else np.stack([_resize(v, c) for v in views])
-        out = np.empty((len(views), c, c), np.uint8)
-        for v in range(len(views)):  # independent random crop per view
-            y, x = torch.randint(0, S - c + 1, (2,), generator=g).tolist()
-            out[v] = views[v, y:y + c, x:x + c]
-        return out
-
-    def _crop_tokens(self, tokens: np.ndarray, g: torch.Generator | None = None) -> np.ndarray:
-        """(V, g*g) tokens of the resize_train image -> (V, c*c), c = token_grid: a random crop of the token grid per view
-        in training (a pixel crop at patch-size steps), the centre crop otherwise; unchanged when g == c."""
-        V, L = tokens.shape
-        side, c = math.isqrt(L), self.token_grid
-        if c is None or side == c: return tokens
-        grid, out = tokens.reshape(V, side, side), np.empty((V, c, c), tokens.dtype)
-        for v in range(V):  # independent offsets per view, like the pixel crop
-            y, x = torch.randint(0, side - c + 1, (2,), generator=g).tolist() if self.train else ((side - c) // 2,) * 2
-            out[v] = grid[v, y:y + c, x:x + c]
-        return out.reshape(V, c * c)
-
     def __getitem__(self, i: int) -> dict:
         item = dict(id=str(self.ids[i]), index=i, input_ids=self.input_ids(i))
         if self.visual_tokens is not None:
-            toks = self._crop_tokens(np.array(self.visual_tokens[i], dtype=np.int64), self._generator(i))   # copy: memmaps are read-only
+            toks = _crop_token_grid(np.array(self.visual_tokens[i], dtype=np.int64), self.token_grid, self.train, self._generator(i))   # copy: memmaps are read-only
             item['visual_tokens'] = torch.from_numpy(toks)
         else:
-            views = self._crop(np.array(self.images[i]), self._generator(i))
+            views = _crop_views(np.array(self.images[i]), self.crop, self.train, self._generator(i))
             item['images'] = torch.from_numpy(views).float().div_(255.0).unsqueeze(1)
         return item
 
-
-def _resize(a: np.ndarray, size: int) -> np.ndarray:
-    return np.asarray(Image.fromarray(a).resize((size, size), Image.BILINEAR))
-
-
+# %% ../nbs/01_data.ipynb #9312b613
 def collate(batch: list[dict]) -> dict:
     "Stack items; pad input_ids with 0 to the batch max; attention_mask True on real ids (BOS and EOS included)."
     lens = torch.tensor([len(b['input_ids']) for b in batch])

@@ -24,22 +24,25 @@ __all__ = ['FINDING_WORDS', 'InferenceError', 'NotARunError', 'UnfinishedRunErro
            'load_checkpoint', 'ReportGenerator', 'finding_words', 'word_attention', 'attention_figure', 'read_studies',
            'write_reports', 'generate_file', 'generate_command']
 
-# %% ../nbs/14_generate.ipynb #b77461e4
+# %% ../nbs/14_generate.ipynb #6889c578
 class InferenceError(ValueError):
     "Bad input to report generation; the message names the input and says what to do."
 
+# %% ../nbs/14_generate.ipynb #35cdd477
 class NotARunError(InferenceError):
     "A path that is neither a run folder (`uar train --run-dir`) nor a saved model (`save_pretrained`)."
 
 class UnfinishedRunError(InferenceError):
     "A run folder whose training never finished: no checkpoint was selected on validation."
 
+# %% ../nbs/14_generate.ipynb #0760e550
 class ImageError(InferenceError):
     "An image that cannot be used: missing, empty, truncated or damaged file, or an array of the wrong kind."
 
 class ViewsError(InferenceError):
     "A study with another number of views than the model was trained on."
 
+# %% ../nbs/14_generate.ipynb #58a82643
 class ImageWarning(UserWarning):
     "An image that reads, but hardly as an X-ray: nearly black or flat."
 
@@ -175,7 +178,31 @@ def load_checkpoint(ckpt: Path, device: str = 'cpu') -> UARModel:
                              f'({detail}): the files come from different checkpoints (e.g. the tokenizer.json of another run, '
                              f'with another vocabulary). Copy the whole folder from one run') from None
 
-# %% ../nbs/14_generate.ipynb #7cc733d5
+# %% ../nbs/14_generate.ipynb #d8c9c8ee
+def _save_generator(gen, path) -> Path:
+    "`ReportGenerator.save_pretrained`: the model's folder, then `generation.json` (mask, views, size, weights' SHA-256) and `checksums.json`."
+    path = gen.model.save_pretrained(path)
+    info = {'use_mask': gen.use_mask, 'views': list(gen.views), 'image_size': gen.image_size,
+            'model_sha256': sha256_file(path / 'model.safetensors')}
+    (path / GENERATION_FILE).write_text(json.dumps(info, indent=1) + '\n')
+    write_checkpoint_manifest(path)
+    return path
+
+
+def _generate_batches(gen, studies, beam_size: int | None = None, batch_size: int | None = None, progress: bool = False,
+                      ids=None) -> list[str]:
+    "`ReportGenerator.generate`: prepare and decode `studies` in batches; errors name each study by its id (or index)."
+    from tqdm.auto import tqdm
+    studies, bs = list(studies), batch_size or gen.cfg.decode.batch_size
+    out = []
+    with tqdm(total=len(studies), desc='generate', unit='study', disable=not progress) as bar:
+        for s in range(0, len(studies), bs):
+            names = [f'study {i!r}' for i in ids[s:s + bs]] if ids is not None else [f'study {k}' for k in range(s, s + bs)]
+            views = np.stack([gen.prepare(st, who) for st, who in zip(studies[s:s + bs], names)])
+            out += gen.generate_views(views, beam_size); bar.update(len(views))
+    return out
+
+# %% ../nbs/14_generate.ipynb #f6c63342
 class ReportGenerator:
     "A trained model with what generation needs: `ReportGenerator.from_pretrained(run_or_folder)`, then `generate`."
     def __init__(self, model, use_mask: bool | None = None, source: str = ''):
@@ -194,12 +221,7 @@ class ReportGenerator:
 
     def save_pretrained(self, path) -> Path:
         "The model's `save_pretrained` folder plus `generation.json` and the checksums of both (`checksums.json`)."
-        path = self.model.save_pretrained(path)
-        info = {'use_mask': self.use_mask, 'views': list(self.views), 'image_size': self.image_size,
-                'model_sha256': sha256_file(path / 'model.safetensors')}
-        (path / GENERATION_FILE).write_text(json.dumps(info, indent=1) + '\n')
-        write_checkpoint_manifest(path)
-        return path
+        return _save_generator(self, path)
 
     @property
     def device(self) -> torch.device: return next(self.model.parameters()).device
@@ -216,15 +238,7 @@ class ReportGenerator:
     def generate(self, studies, beam_size: int | None = None, batch_size: int | None = None, progress: bool = False,
                  ids=None) -> list[str]:
         "One report per study; each study is its views (file paths or arrays), frontal first."
-        from tqdm.auto import tqdm
-        studies, bs = list(studies), batch_size or self.cfg.decode.batch_size
-        out = []
-        with tqdm(total=len(studies), desc='generate', unit='study', disable=not progress) as bar:
-            for s in range(0, len(studies), bs):
-                names = [f'study {i!r}' for i in ids[s:s + bs]] if ids is not None else [f'study {k}' for k in range(s, s + bs)]
-                views = np.stack([self.prepare(st, who) for st, who in zip(studies[s:s + bs], names)])
-                out += self.generate_views(views, beam_size); bar.update(len(views))
-        return out
+        return _generate_batches(self, studies, beam_size, batch_size, progress, ids)
 
     def __call__(self, study, beam_size: int | None = None) -> str:
         "The report of one study."
@@ -234,7 +248,7 @@ class ReportGenerator:
         return (f'ReportGenerator({self.cfg.variant}, {self.n_views} view(s) {"+".join(self.views)} at {self.image_size} px, '
                 f'TIR mask {"on" if self.use_mask else "off"}, beam {self.cfg.decode.beam_size}, from {self.source})')
 
-# %% ../nbs/14_generate.ipynb #996983f5
+# %% ../nbs/14_generate.ipynb #e284951c
 FINDING_WORDS = ('cardiomegaly', 'enlarged', 'enlargement', 'effusion', 'effusions', 'blunting', 'consolidation', 'opacity',
                  'opacities', 'airspace', 'pneumonia', 'nodule', 'nodules', 'nodular', 'pneumothorax', 'pneumothoraces',
                  'atelectasis', 'atelectatic', 'edema', 'congestion', 'infiltrate', 'infiltrates', 'mass', 'fracture',
@@ -250,7 +264,7 @@ def finding_words(report: str, n: int = 3) -> tuple[list[str], bool]:
     found = [w for w in ws if w in FINDING_WORDS][:n]
     return (found, True) if found else ([w for w in ws if w not in _FUNCTION_WORDS][:n], False)
 
-
+# %% ../nbs/14_generate.ipynb #778566ce
 @torch.no_grad()
 def word_attention(gen: ReportGenerator, views: np.ndarray, report: str, words) -> dict:
     "word -> `(n_views, g, g)` attention of the decoder while it wrote `word` in `report`, for one prepared study."
@@ -260,7 +274,7 @@ def word_attention(gen: ReportGenerator, views: np.ndarray, report: str, words) 
              'attention_mask': torch.ones_like(ids, dtype=torch.bool)}
     return viz.word_maps(model, batch, 0, words, gen.use_mask)
 
-
+# %% ../nbs/14_generate.ipynb #30349ae7
 def attention_figure(gen: ReportGenerator, views: np.ndarray, report: str, words=None, title: str = '', save=None, n: int = 3):
     """Rows = words (default: the report's finding words), columns = views: the attention over each X-ray, stretched per
     word over both views (relative attention). Returns the figure; `save` writes a PNG."""

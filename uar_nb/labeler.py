@@ -33,7 +33,7 @@ COMMON5 = ['Atelectasis', 'Cardiomegaly', 'Consolidation', 'Edema', 'Pleural Eff
 POSITIVE, NEGATIVE, UNCERTAIN, BLANK = 1, 0, -1, None
 PATHOLOGIES = OBSERVATIONS[:12]   # the ones whose presence rules out No Finding (not Support Devices)
 
-# %% ../nbs/08a_labeler.ipynb #4a791fb6
+# %% ../nbs/08a_labeler.ipynb #0725da69
 TERMINATORS = [r'but', r'however', r'although', r'though', r'which', r'whereas', r'yet', r'except', r'aside from',
                r'apart from', r'with the exception of', r'there (?:is|are|has|have)']
 
@@ -44,6 +44,7 @@ def _alt(phrases: Iterable[str]) -> re.Pattern:
 _SENTENCE_END = re.compile(r'(?<!\d)\.(?!\d)|[?!]|\n')
 _TERMINATOR = re.compile(_alt(TERMINATORS).pattern + '|;')
 
+# %% ../nbs/08a_labeler.ipynb #ed15448b
 def sentences(text: str) -> list[str]:
     "Lower-cased sentences of a report (a period between digits, as in '1.5 cm', does not end one)."
     return [s.strip() for s in _SENTENCE_END.split(re.sub(r'\s+', ' ', text.lower())) if s.strip()]
@@ -54,7 +55,7 @@ def clauses(sentence: str) -> list[str]:
     parts = (sentence[a:b].strip(' ,;') for a, b in zip(cuts, cuts[1:]))
     return [p for p in parts if p]
 
-# %% ../nbs/08a_labeler.ipynb #342e6a2e
+# %% ../nbs/08a_labeler.ipynb #01dca44c
 PRE_NEGATION = [r'no', r'not', r'without', r'clear(?: of)?', r'unlikely', r'negative for', r'free of', r'absence of',
                 r'nor', r'neither', r'rather than']
 POST_NEGATION = [r'(?:is|are|was|were)? ?not (?:seen|identified|present|visualized|demonstrated|evident|noted|appreciated)',
@@ -78,6 +79,7 @@ _DOUBLE_NEG = _alt(DOUBLE_NEGATION)
 _NOT_SEEN = _alt(POST_NEGATION[:1])                      # '... not seen': its 'not' looks back, never forward
 _blank = lambda rx, text: rx.sub(lambda m: ' ' * len(m.group()), text)   # same length: the offsets stay valid
 
+# %% ../nbs/08a_labeler.ipynb #770f2045
 def _last(rx: re.Pattern, text: str):
     "The last match of rx in text (the trigger nearest to a mention that follows), or None."
     m = None
@@ -89,6 +91,7 @@ def _within(rx: re.Pattern, text: str, lo: int, hi: int) -> bool:
     m = rx.search(text, max(lo, 0))
     return m is not None and m.end() <= hi
 
+# %% ../nbs/08a_labeler.ipynb #55b7cdd6
 def context(clause: str, start: int, end: int, alternatives: bool = True) -> int:
     "Status (POSITIVE / NEGATIVE / UNCERTAIN) of the mention clause[start:end] from the triggers around it."
     c = _blank(_PSEUDO, clause)
@@ -109,7 +112,7 @@ def context(clause: str, start: int, end: int, alternatives: bool = True) -> int
         return UNCERTAIN
     return POSITIVE
 
-# %% ../nbs/08a_labeler.ipynb #2e924a63
+# %% ../nbs/08a_labeler.ipynb #58787827
 FINDINGS = {
     'Enlarged Cardiomediastinum': [
         r'widen\w* (?:of )?(?:the )?(?:superior |upper )?mediastin\w*', r'mediastinal widening',
@@ -141,6 +144,8 @@ HINTS = {'Edema': [r'(?:vascular|pulmonary) congestion']}   # at most uncertain
 NEGATED_ONLY = {'Fracture': [r'bony (?:abnormalit\w*|findings?)', r'fracture-dislocations?']}
 STATED_ONLY = [r'infiltrat\w*']                             # counted when stated, skipped when negated
 LOOKALIKES = {'Support Devices': [r'end-?plates?', r'plate-?like', r'(?:\w+-)?lines']}   # CheXpert's substring matches
+
+# %% ../nbs/08a_labeler.ipynb #55b80559
 OTHER_FINDINGS = [
     r'degenerat\w*', r'granulom\w*', r'calcifi\w*', r'calcific', r'atheroscl\w*', r'osteophyt\w*', r'spurring', r'tortu\w*',
     r'unfold\w*', r'ecta\w*', r'eventration', r'elevat\w*', r'flatten\w*', r'blunt\w*', r'hyperinfla\w*', r'hyperexpansion',
@@ -157,7 +162,7 @@ _STATED_ONLY = re.compile('|'.join(STATED_ONLY))
 _LOOKALIKE_RE = {o: _alt(p) for o, p in LOOKALIKES.items()}
 _OTHER_RE = _alt(OTHER_FINDINGS)
 
-# %% ../nbs/08a_labeler.ipynb #6cad4433
+# %% ../nbs/08a_labeler.ipynb #96c23f34
 ANATOMY = {
     'Enlarged Cardiomediastinum': [
         r'cardio ?mediastinal(?: silhouette| contours?| size)?',
@@ -180,6 +185,7 @@ _LARGE, _BORDERLINE, _NORMAL, _STABLE = _alt(LARGE), _alt(BORDERLINE), _alt(NORM
 _SIZE_NEG = _alt([r'not', r'no', r'without'])
 _VERB = _alt([r'is', r'are', r'appears?', r'remains?'])
 
+# %% ../nbs/08a_labeler.ipynb #cc9cf017
 def size_status(clause: str, start: int, end: int, observation: str) -> int | None:
     """Label of an anatomy mention clause[start:end] from its size qualifier; None when there is none, except for the
     BARE_MENTION observations, whose unqualified mention is judged as a finding's."""
@@ -207,7 +213,7 @@ def size_status(clause: str, start: int, end: int, observation: str) -> int | No
         return NEGATIVE if _NORMAL.search(c) else context(c, start, end)   # 'normal heart size, mediastinal and aortic contours'
     return None
 
-# %% ../nbs/08a_labeler.ipynb #7abfbd4e
+# %% ../nbs/08a_labeler.ipynb #8e1bb9e0
 Mention = namedtuple('Mention', 'observation phrase status clause kind')
 OTHER = '(other)'
 
@@ -241,6 +247,7 @@ def mentions(text: str, lookalikes: bool = True) -> list[Mention]:
                 out.append(Mention(OTHER, m.group(), context(c, m.start(), m.end()), c, 'other'))
     return out
 
+# %% ../nbs/08a_labeler.ipynb #1f24bb3d
 _RANK = {BLANK: 0, NEGATIVE: 1, UNCERTAIN: 2, POSITIVE: 3}   # CheXpert: positive > uncertain > negative > blank
 
 def label_report(text: str, lookalikes: bool = True) -> dict[str, int | None]:
@@ -426,7 +433,7 @@ def agreement(ours: Mapping[str, Mapping], reference: Mapping[str, Mapping], ids
     return {'n_reports': len(ids), 'micro': {'support': tot['tp'] + tot['fn'], **_prf(tot['tp'], tot['fp'], tot['fn'])},
             'agreement_4class': same_all / (len(ids) * len(OBSERVATIONS)), 'per_observation': per}
 
-# %% ../nbs/08a_labeler.ipynb #2a199e6b
+# %% ../nbs/08a_labeler.ipynb #b1179a0c
 IU_DIR = Path('data/iu_xray')
 DEVELOPMENT = ('Phrase lists revised by reading the disagreements on the train reports; val reports scored with the lists '
                'frozen (val figures are the honest estimate), with one exception: the rule that "the mediastinum is '
@@ -458,6 +465,7 @@ def iu_agreement(shared: str | Path = '../shared', progress: bool = False) -> di
         out['without_lookalikes'][name] = {'micro_f1': g['micro']['f1'], **{o: g['per_observation'][o]['f1'] for o in LOOKALIKES}}
     return out
 
+# %% ../nbs/08a_labeler.ipynb #a908bd84
 def agreement_table(result: dict) -> str:
     "Markdown table: per observation, support and positive F1 on train / val / train+val, and 4-class agreement."
     s = result['splits']
@@ -492,6 +500,7 @@ def agreement_figure(result: dict):
     ax.legend(loc='upper left', bbox_to_anchor=(1.01, 1.0), fontsize=8); fig.tight_layout()
     return fig
 
+# %% ../nbs/08a_labeler.ipynb #1e81f9e5
 def labelling_speed(texts: list[str], repeats: int = 3) -> dict:
     "Seconds to label `texts` on this core (best of `repeats`)."
     best = min(_timed(texts) for _ in range(repeats))
@@ -502,6 +511,7 @@ def _timed(texts):
     for t in texts: label_report(t)
     return time.perf_counter() - t0
 
+# %% ../nbs/08a_labeler.ipynb #00f5c91c
 def write_iu_agreement(shared: str | Path = '../shared', out_dir: str | Path = 'results/labeler') -> dict:
     "Write chexbert_agreement_trainval.json, its figure and the labelling speed (3,000 train+val reports, cycled)."
     import platform
