@@ -10,8 +10,9 @@ import argparse, shutil, subprocess, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# the start page, a notebook page (equations, code, outputs, a figure) and an API page
-PAGES = {'index': 'nbs/index.html', 'notebook_04_cra': 'nbs/04_cra.html', 'api_cra': 'api/cra.html'}
+# the start page, notebook pages (equations, code, outputs, the trained models' figures) and an API page
+PAGES = {'index': 'nbs/index.html', 'tour': 'nbs/tour.html', 'notebook_04_cra': 'nbs/04_cra.html',
+         'notebook_10_viz': 'nbs/10_viz.html', 'api_cra': 'api/cra.html'}
 SIZES = {'desktop': (1280, 2200), 'phone': (412, 1400)}
 
 
