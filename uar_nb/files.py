@@ -43,7 +43,7 @@ def atomic_path(path, keep_existing: bool = False):
                 if not (keep_existing and path.exists()): raise   # lost a race to an equal writer: keep theirs
     finally: _remove(tmp)
 
-
+# %% ../nbs/00a_files.ipynb #fl0005b
 @contextmanager
 def atomic_open(path, mode: str = 'w', **kwargs):
     """Open a temporary file beside `path` for writing; when the block ends without an error it replaces `path` in one
