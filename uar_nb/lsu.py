@@ -52,7 +52,7 @@ class ImageTokenizer:
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
-        if cls.kind: ImageTokenizer._kinds[cls.kind] = cls
+        if cls.__dict__.get('kind'): ImageTokenizer._kinds[cls.kind] = cls   # a class that names its kind
 
     def tokenize(self, images) -> torch.Tensor: raise NotImplementedError
     def tokens_per_image(self, image_size: int) -> int: raise NotImplementedError
