@@ -348,7 +348,7 @@ def describe_diff(diff: dict, was: str = 'on file', now: str = 'now', k: int = 6
     "'key: old was, new now; ...' for the first `k` keys of a `result_diff`."
     return '; '.join(f'{key}: {a!r} {was}, {b!r} {now}' for key, (a, b) in list(diff.items())[:k]) + ('; ...' if len(diff) > k else '')
 
-
+# %% ../nbs/09_train.ipynb #rsm00004
 def check_same_config(run: RunFolder, cfg: Config) -> None:
     "Refuse to continue (or report) a run folder with another config than the one it was started with."
     if not run.config.exists(): return
@@ -372,7 +372,7 @@ def check_same_data(run: RunFolder, cfg: Config) -> None:
                           f'in run.json, {now[:19]} now): the annotation, images, labels or masks changed. Train again in a '
                           f'new --run-dir (or delete {run.path}), or restore the data it was trained on')
 
-
+# %% ../nbs/09_train.ipynb #rsm00006
 def start_run(cfg: Config, run: RunFolder, resume: bool, device, world: int) -> None:
     """Make the run folder describe the run that is about to happen. A run with a checkpoint continues only with
     `resume` and the same config; a new run replaces whatever a failed attempt left there (config, run.json, log,
@@ -394,7 +394,7 @@ def start_run(cfg: Config, run: RunFolder, resume: bool, device, world: int) -> 
                                   'device': str(device), 'world_size': world, 'started': now,
                                   'data_fingerprint': data.data_fingerprint(cfg), **environment_info()})
 
-
+# %% ../nbs/09_train.ipynb #rsm00008
 def loss_weights(cfg: Config, mean_targets: float, mask_entries: int) -> dict:
     """The weights of Eq. 13's three terms as the kit computes them, and what they are on the paper's *summed* terms
     (Eq. 5 sums over a report's tokens, Eq. 12 over the T x L mask): a mean is the sum divided by its count."""
@@ -796,7 +796,7 @@ NEEDED_FILES = ('config.yaml', 'tokenizer.json', 'model.safetensors')
 
 def view_names(n: int) -> tuple: return VIEWS.get(n, tuple(f'view {i + 1}' for i in range(n)))
 
-
+# %% ../nbs/09_train.ipynb #selfc005
 def make_self_contained(run_dir) -> Path:
     """End of training: check that the selected checkpoint of a complete run holds everything inference needs, and
     write its `generation.json` (mask setting of the selected epoch, views, image size, weights' SHA-256)."""
@@ -819,11 +819,10 @@ def make_self_contained(run_dir) -> Path:
     write_checkpoint_manifest(best)
     return best / GENERATION_FILE
 
-
+# %% ../nbs/09_train.ipynb #selfc007
 def write_checkpoint_manifest(ckpt) -> Path:
     """`files.write_manifest` over every file of a checkpoint folder - config, tokenizer, weights, image tokenizer,
     backbone config, generation settings - so that `uar generate` names any of them that was changed after saving."""
     ckpt = Path(ckpt)
     files = [p.relative_to(ckpt).as_posix() for p in sorted(ckpt.rglob('*')) if p.is_file() and p.name != 'checksums.json']
     return write_manifest(ckpt, files)
-
