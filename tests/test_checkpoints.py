@@ -33,3 +33,22 @@ def test_checkpoint_rewrites_the_runs_reports(name, tmp_path):
     model = viz.load_run(run, data_dir=tmp_path)
     by_id = {r['id']: r['generated'] for r in scored}
     assert model.generate(viz.study_batch(model, entries)) == [by_id[i] for i in ids]
+
+
+OTHER = ROOT.parent / 'shared' / 'data' / 'toy_study_other_machine' / 'runs'
+
+
+@pytest.mark.skipif(not OTHER.is_dir(), reason='needs ../shared/data/toy_study_other_machine (the second machine\'s runs)')
+@pytest.mark.parametrize('name', ['UAR-s0', 'BASE-s0'])
+def test_decoding_travels_between_machines(name, tmp_path):
+    """The exact-report check above holds across CPUs: the second machine's checkpoints (same commit, its own float
+    kernels when it trained and decoded) decode here to the reports it wrote (200 of 200 studies over five runs when
+    this was written; six here to stay fast)."""
+    from uar_nb import viz
+    run = OTHER / name / 'run'
+    scored = [json.loads(l) for l in (run / 'test_reports.jsonl').read_text().splitlines()]
+    ids = [r['id'] for r in scored[:6]]
+    entries = viz.toy_test_studies(run, tmp_path, ids=ids)
+    model = viz.load_run(run, data_dir=tmp_path)
+    by_id = {r['id']: r['generated'] for r in scored}
+    assert model.generate(viz.study_batch(model, entries)) == [by_id[i] for i in ids]
