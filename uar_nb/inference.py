@@ -276,31 +276,34 @@ def word_attention(gen: ReportGenerator, views: np.ndarray, report: str, words) 
 
 # %% ../nbs/14_generate.ipynb #30349ae7
 def attention_figure(gen: ReportGenerator, views: np.ndarray, report: str, words=None, title: str = '', save=None, n: int = 3):
-    """Rows = words (default: the report's finding words), columns = views: the attention over each X-ray, stretched per
-    word over both views (relative attention). Returns the figure; `save` writes a PNG."""
+    """Rows = words (default: the report's finding words), columns = views: the X-ray in grey and the decoder's attention
+    while it wrote the word, on ONE colour scale for the figure (weight x number of visual tokens: 1 = uniform) with a
+    colour bar, as `viz.attention_overlay` draws it. Returns the figure; `save` writes a PNG."""
     import matplotlib.pyplot as plt
+    from matplotlib.colors import Normalize
     named = True
     if words is None: words, named = finding_words(report, n)
     words = [w for w in words if w in report.split()]
-    maps = word_attention(gen, views, report, words) if words else {}
+    maps = {w: a * a.size for w, a in word_attention(gen, views, report, words).items()} if words else {}
     rows, V, S = max(1, len(maps)), len(views), views.shape[-1]
-    fig, axs = plt.subplots(rows, V, figsize=(2.3 * V, 2.3 * rows + 0.9), squeeze=False)
+    norm, cmap = Normalize(0, max([a.max() for a in maps.values()] + [1.0])), plt.get_cmap('inferno')
+    fig, axs = plt.subplots(rows, V, figsize=(2.3 * V + 0.9, 2.3 * rows + 0.9), squeeze=False, layout='constrained')
     for r in range(rows):
         w = list(maps)[r] if maps else None
         for v in range(V):
             ax = axs[r, v]
             ax.imshow(views[v], cmap='gray', vmin=0, vmax=255, extent=(0, S, S, 0))
-            if w is not None:
-                lo, hi = maps[w].min(), maps[w].max()
-                ax.imshow((maps[w][v] - lo) / max(hi - lo, 1e-12), cmap='jet', alpha=0.45, vmin=0, vmax=1,
-                          extent=(0, S, S, 0), interpolation='nearest')
+            if w is not None:   # the anatomy stays visible: more opaque where the word attends more
+                x = norm(maps[w][v]); rgba = cmap(x); rgba[..., 3] = 0.1 + 0.6 * np.clip(x, 0, 1)
+                ax.imshow(rgba, extent=(0, S, S, 0), interpolation='nearest')
             ax.set_xticks([]); ax.set_yticks([])
             if r == 0: ax.set_title(gen.views[v], fontsize=8)
         axs[r, 0].set_ylabel(f'"{w}"' if w else '(no word to show)', fontsize=9)
+    if maps: fig.colorbar(plt.cm.ScalarMappable(norm, cmap), ax=axs, shrink=0.8, label='attention / uniform')
     kind = 'finding words' if named else 'no finding word in the report: its first content words'
     head = (title + ': ' if title else '') + f'text-to-image attention ({kind})'
     fig.suptitle(head + '\n' + '\n'.join(textwrap.wrap(report, 30 * V + 10)[:4]), fontsize=8)
-    return viz.finish(fig, save, dpi=80)
+    return viz.finish(fig, save)
 
 # %% ../nbs/14_generate.ipynb #e68305d0
 def _read_text(path: Path, what: str) -> str:
