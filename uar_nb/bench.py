@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_bench.ipynb #933a848f
 from __future__ import annotations
-import contextlib, gc, json, math, os, platform, re, sys, time
+import contextlib, gc, json, math, os, platform, sys, time
 from pathlib import Path
 
 import numpy as np

@@ -4,9 +4,9 @@
 
 # %% ../nbs/11_study.ipynb #c155e54c
 from __future__ import annotations
-import json, math, os, shutil, tempfile, time, warnings
+import json, os, shutil, tempfile, time, warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml

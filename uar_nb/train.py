@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_train.ipynb #0a07a199
 from __future__ import annotations
-import hashlib, json, math, os, platform, random, re, shutil, subprocess, sys, time, warnings
+import json, math, os, platform, random, re, shutil, subprocess, time, warnings
 from dataclasses import dataclass
 from pathlib import Path
 
