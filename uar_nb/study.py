@@ -24,11 +24,12 @@ from .files import atomic_path
 # %% auto #0
 __all__ = ['STUDY_KEYS', 'FIGURE_KEYS', 'REQUIRED_KEYS', 'SMOKE_OVERRIDES', 'METRICS', 'DIAGNOSTICS', 'PAPER_SOURCE',
            'PAPER_RESULTS', 'METHOD_PANELS', 'VARIANT_LABELS', 'TARGETS', 'PUBLISHED_RUN_FILES',
-           'PUBLISHED_STUDY_FILES', 'Study', 'StudyError', 'epoch_overrides', 'run_config', 'load_study', 'smoke_data',
-           'setup_run', 'smoke_study', 'collect_runs', 'measured_panels', 'method_figure', 'aggregate',
-           'markdown_table', 'ablation_table', 'study_verdicts', 'variant_switches', 'study_targets', 'study_summary',
-           'notebooks_dir', 'run_one', 'FolderLock', 'changed_runs', 'describe_changed', 'ensure_toy_data', 'run_study',
-           'check_reproduction', 'format_summary', 'StudyFailed', 'check_failures', 'publish_study']
+           'PUBLISHED_CHECKPOINTS', 'PUBLISHED_STUDY_FILES', 'Study', 'StudyError', 'epoch_overrides', 'run_config',
+           'load_study', 'smoke_data', 'setup_run', 'smoke_study', 'collect_runs', 'measured_panels', 'method_figure',
+           'aggregate', 'markdown_table', 'ablation_table', 'study_verdicts', 'variant_switches', 'study_targets',
+           'study_summary', 'notebooks_dir', 'run_one', 'FolderLock', 'changed_runs', 'describe_changed',
+           'ensure_toy_data', 'run_study', 'check_reproduction', 'format_summary', 'StudyFailed', 'check_failures',
+           'publish_study']
 
 # %% ../nbs/11_study.ipynb #f130d683
 @dataclass
@@ -926,6 +927,7 @@ def check_failures(s: dict) -> dict:
 
 # %% ../nbs/11_study.ipynb #pub00002
 PUBLISHED_RUN_FILES = ('config.yaml', 'run.json', 'log.jsonl', 'metrics.json', 'test_reports.jsonl')
+PUBLISHED_CHECKPOINTS = ('UAR-s0', 'BASE-s0', 'e-s0')   # best checkpoints the notebooks load (.gitignore lets these in)
 PUBLISHED_STUDY_FILES = ('table.csv', 'table.md', 'summary.md', 'verdicts.json', 'verdicts.md', 'claims.md',
                          'claims_list.md',
                          'claims.json')
@@ -941,7 +943,9 @@ def _relative(x, root: Path):
 # %% ../nbs/11_study.ipynb #188e6a1f
 def publish_study(study_dir, results_dir='results') -> Path:
     """Copy a finished study (`uar study`'s folder) into `results_dir/<name>/` as the committed evidence: the lean run
-    folders, table, summary, verdicts and figures. Refused when a run failed or the table is missing."""
+    folders, table, summary, verdicts and figures, and the best checkpoints of PUBLISHED_CHECKPOINTS (the runs the
+    notebooks load, so a re-publish keeps them and keeps them those runs' own). Refused when a run failed or the table
+    is missing."""
     study_dir = Path(study_dir).resolve()
     s = study_dir / 'summary.json'
     if not s.exists(): raise StudyError(f'{study_dir} holds no finished study (no summary.json): run `uar study` first')
@@ -964,6 +968,8 @@ def _copy_published(study_dir: Path, tmp: Path, summary: dict) -> None:
         out = tmp / m.parent.relative_to(study_dir); out.mkdir(parents=True)
         for f in PUBLISHED_RUN_FILES:
             if (m.parent / f).exists(): shutil.copy2(m.parent / f, out / f)
+        best = m.parent / 'checkpoints' / 'best'
+        if m.parent.parent.name in PUBLISHED_CHECKPOINTS and best.is_dir(): shutil.copytree(best, out / 'checkpoints' / 'best')
     for f in PUBLISHED_STUDY_FILES:
         if (study_dir / f).exists(): shutil.copy2(study_dir / f, tmp / f)
     if (study_dir / 'figures').is_dir(): shutil.copytree(study_dir / 'figures', tmp / 'figures')
