@@ -280,13 +280,12 @@ def attention_figure(gen: ReportGenerator, views: np.ndarray, report: str, words
     while it wrote the word, on ONE colour scale for the figure (weight x number of visual tokens: 1 = uniform) with a
     colour bar, as `viz.attention_overlay` draws it. Returns the figure; `save` writes a PNG."""
     import matplotlib.pyplot as plt
-    from matplotlib.colors import Normalize
     named = True
     if words is None: words, named = finding_words(report, n)
     words = [w for w in words if w in report.split()]
     maps = {w: a * a.size for w, a in word_attention(gen, views, report, words).items()} if words else {}
     rows, V, S = max(1, len(maps)), len(views), views.shape[-1]
-    norm, cmap = Normalize(0, max([a.max() for a in maps.values()] + [1.0])), plt.get_cmap('inferno')
+    norm, cmap = viz.attention_scale(maps.values())
     fig, axs = plt.subplots(rows, V, figsize=(2.3 * V + 0.9, 2.3 * rows + 0.9), squeeze=False, layout='constrained')
     for r in range(rows):
         w = list(maps)[r] if maps else None
@@ -294,8 +293,7 @@ def attention_figure(gen: ReportGenerator, views: np.ndarray, report: str, words
             ax = axs[r, v]
             ax.imshow(views[v], cmap='gray', vmin=0, vmax=255, extent=(0, S, S, 0))
             if w is not None:   # the anatomy stays visible: more opaque where the word attends more
-                x = norm(maps[w][v]); rgba = cmap(x); rgba[..., 3] = 0.1 + 0.6 * np.clip(x, 0, 1)
-                ax.imshow(rgba, extent=(0, S, S, 0), interpolation='nearest')
+                ax.imshow(viz.attention_rgba(maps[w][v], norm, cmap), extent=(0, S, S, 0), interpolation='nearest')
             ax.set_xticks([]); ax.set_yticks([])
             if r == 0: ax.set_title(gen.views[v], fontsize=8)
         axs[r, 0].set_ylabel(f'"{w}"' if w else '(no word to show)', fontsize=9)

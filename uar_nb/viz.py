@@ -25,8 +25,8 @@ from .cra import gram_stats, make_basis, BASIS_KINDS
 __all__ = ['finish', 'read_jsonl', 'selected_position', 'run_name', 'mark_stages', 'plot_losses', 'study_seed_runs',
            'study_curves', 'run_config', 'study_entries', 'load_views', 'show_samples', 'load_run', 'study_batch',
            'toy_test_studies', 'pick_study', 'finding_words', 'word_maps', 'attention_on_mask', 'resize_mask',
-           'attention_overlay', 'split_features', 'retrieval_examples', 'similarity_heatmaps', 'basis_gram',
-           'code_cmap', 'study_runs', 'attention_rows', 'alignment_figures']
+           'attention_scale', 'attention_rgba', 'attention_overlay', 'split_features', 'retrieval_examples',
+           'similarity_heatmaps', 'basis_gram', 'code_cmap', 'study_runs', 'attention_rows', 'alignment_figures']
 
 # %% ../nbs/10_viz.ipynb #82faf1ba
 def finish(fig, save=None, dpi: int = 150):
@@ -264,12 +264,23 @@ def resize_mask(mask: np.ndarray, size: int) -> np.ndarray:
     from PIL import Image
     return np.asarray(Image.fromarray(np.asarray(mask, np.uint8) * 255).resize((size, size), Image.NEAREST)) > 127
 
+# %% ../nbs/10_viz.ipynb #attcol01
+def attention_scale(maps) -> tuple:
+    "(norm, cmap): one colour scale for every attention map of a figure, in units of uniform attention (at least 0 to 1)."
+    from matplotlib.colors import Normalize
+    return Normalize(0, max([a.max() for a in maps] + [1.0])), plt.get_cmap('inferno')
+
+
+def attention_rgba(amap: np.ndarray, norm, cmap) -> np.ndarray:
+    "RGBA of `amap` on the figure's scale: `cmap`'s colour, more opaque where the word attends more (the X-ray shows through)."
+    x = norm(amap); rgba = cmap(x); rgba[..., 3] = 0.1 + 0.6 * np.clip(x, 0, 1)
+    return rgba
+
 # %% ../nbs/10_viz.ipynb #7508e5ff
 def attention_overlay(models: dict, entry: dict, words=None, save=None, masks: dict | None = None, n_words: int = 3):
     """Fig. 7 analogue: rows = models (label -> (model, use_mask)), columns = (word, view): the X-ray in grey, the word's
     attention over it on ONE colour scale for the figure (weight x number of visual tokens: 1 = uniform), the finding's
     true mask (`masks`: finding -> (V, H, W)) outlined, and per panel pair the share of attention on that mask."""
-    from matplotlib.colors import Normalize
     labels, model0 = list(models), models[next(iter(models))][0]
     cfg, V = model0.cfg, model0.cfg.data.n_views
     ref = r2gen_text(entry['report'], model0.tokenizer, cfg.data.max_len).split()   # the scored reference's words
@@ -278,7 +289,7 @@ def attention_overlay(models: dict, entry: dict, words=None, save=None, masks: d
     if not words: raise ValueError(f'none of the words occurs in the report of {entry["id"]!r}: {" ".join(ref)}')
     views = load_views(cfg, entry); S = views.shape[-1]
     maps = {lab: {w: a * a.size for w, a in word_maps(m, study_batch(m, [entry]), 0, words, u).items()} for lab, (m, u) in models.items()}
-    norm, cmap = Normalize(0, max([a.max() for mp in maps.values() for a in mp.values()] + [1.0])), plt.get_cmap('inferno')
+    norm, cmap = attention_scale([a for mp in maps.values() for a in mp.values()])
     fig, axs = plt.subplots(len(labels), len(words) * V, figsize=(1.55 * len(words) * V + 1.2, 1.6 * len(labels) + 0.7),
                             squeeze=False, layout='constrained')
     fig.shares = {}
@@ -289,8 +300,8 @@ def attention_overlay(models: dict, entry: dict, words=None, save=None, masks: d
             for v in range(V):
                 ax = axs[r, c * V + v]; ax.imshow(views[v], cmap='gray', vmin=0, vmax=255)
                 if w in maps[lab]:
-                    x = norm(np.kron(maps[lab][w][v], np.ones((S // maps[lab][w].shape[1],) * 2))); rgba = cmap(x); rgba[..., 3] = 0.1 + 0.6 * np.clip(x, 0, 1)
-                    ax.imshow(rgba, interpolation='nearest')
+                    ax.imshow(attention_rgba(np.kron(maps[lab][w][v], np.ones((S // maps[lab][w].shape[1],) * 2)), norm, cmap),
+                              interpolation='nearest')
                 if mk is not None: ax.contour(resize_mask(mk[v], S), levels=[0.5], colors='cyan', linewidths=1.0)
                 ax.set_xticks([]); ax.set_yticks([])
                 if r == 0: ax.set_title(f'"{w}" ({"frontal" if v == 0 else "lateral"})', fontsize=8)
