@@ -751,9 +751,10 @@ def changed_runs(study: Study, study_dir) -> dict:
         except (ValueError, OSError) as e:
             out[name] = f'its run.json or config.yaml is unreadable ({e})'; continue
         if name not in wanted: out[name] = 'not a run of the study any more (its variant or seed was removed)'; continue
-        diff = result_diff(old, study.config(*wanted[name]))
+        cfg = study.config(*wanted[name])
+        diff = result_diff(old, cfg)
         if diff: out[name] = describe_diff(diff, was='in the run'); continue
-        had, cfg = json.loads(run.run_json.read_text()).get('data_fingerprint'), study.config(*wanted[name])
+        had = json.loads(run.run_json.read_text()).get('data_fingerprint')
         if had is None: unchecked.append(name); continue
         if cfg.data.data_dir not in now: now[cfg.data.data_dir] = data_fingerprint(cfg)   # hashed once per study
         if had != now[cfg.data.data_dir]:
