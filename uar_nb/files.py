@@ -11,7 +11,7 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['MANIFEST', 'MISSING_MARKERS', 'atomic_path', 'atomic_open', 'atomic_write_text', 'sha256_file', 'write_manifest',
            'ChecksumError', 'check_manifest', 'is_missing', 'escape_cell', 'unescape_cell', 'read_csv_table',
-           'check_output', 'looks_swapped']
+           'check_output', 'looks_swapped', 'check_not_swapped']
 
 # %% ../nbs/00a_files.ipynb #fl0005
 def _remove(p: Path) -> None:
@@ -194,3 +194,10 @@ def looks_swapped(ids, reports) -> bool:
     if not ids or not reports: return False
     spaced = lambda xs: sum(bool(re.search(r'\s', x)) for x in xs) / len(xs)
     return spaced(ids) > 0.5 and spaced(reports) < 0.5
+
+
+def check_not_swapped(path, ids, reports, id_col: str, report_col: str, error=ValueError) -> None:
+    "Raise `error` naming both columns when `looks_swapped(ids, reports)`: `uar label` and `uar score` refuse such a CSV."
+    if looks_swapped(ids, reports):
+        raise error(f'{path}: the id column {id_col!r} holds sentences and the report column {report_col!r} single words '
+                    f'(e.g. id {ids[0]!r:.40}): the columns look swapped; check --id-col and --report-col')

@@ -13,7 +13,7 @@ from collections import Counter, namedtuple
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from .files import atomic_open, check_output, escape_cell, is_missing, looks_swapped, read_csv_table, MISSING_MARKERS
+from .files import atomic_open, check_not_swapped, check_output, escape_cell, is_missing, read_csv_table
 
 # %% auto #0
 __all__ = ['OBSERVATIONS', 'COMMON5', 'POSITIVE', 'NEGATIVE', 'UNCERTAIN', 'BLANK', 'PATHOLOGIES', 'TERMINATORS', 'PRE_NEGATION',
@@ -323,9 +323,7 @@ def _read_csv(path: Path, split: str | None, id_col: str, report_col: str) -> li
                                f'check that {report_col!r} is the report column (CLI: --report-col)')
         text = '' if is_missing(r[report_col]) else r[report_col]   # 'nan' / 'None' from a dataframe: no report, not one
         if split is None or r.get('split') == split: rows.append(ReportRow(eid, r.get('split'), text))
-    if looks_swapped([r.id for r in rows], [r.text for r in rows]):
-        raise LabelerError(f'{path}: the id column {id_col!r} holds sentences and the report column {report_col!r} single words '
-                           f'(e.g. id {rows[0].id!r:.40}): the columns look swapped; check --id-col and --report-col')
+    check_not_swapped(path, [r.id for r in rows], [r.text for r in rows], id_col, report_col, LabelerError)
     return rows
 
 def read_reports(path: str | Path, split: str | None = None, id_col: str = 'id', report_col: str = 'report') -> list[ReportRow]:

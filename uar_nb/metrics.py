@@ -17,7 +17,7 @@ import numpy as np
 
 from .data import DATASETS, Tokenizer, load_annotation
 from .labeler import COMMON5, OBSERVATIONS, label_reports
-from .files import is_missing, looks_swapped, read_csv_table
+from .files import check_not_swapped, is_missing, read_csv_table
 
 # %% auto #0
 __all__ = ['METRIC_KEYS', 'JRE_HINT', 'PROTOCOLS', 'CHEXBERT_LABELS', 'CHEXBERT_HOWTO', 'CE_UNCERTAIN', 'CE_LABELERS',
@@ -163,9 +163,7 @@ def read_predictions(path: str | Path, id_col: str = 'id', report_col: str = 're
         if i in seen and i not in dups: dups.append(i)
         seen.add(i)
     if dups: raise PredictionsError(f'{path}: {len(dups)} duplicate id(s) in column {id_col!r}: {_ids_msg(dups)}')
-    if looks_swapped([i for i, _ in rows], [r for _, r in rows]):
-        raise PredictionsError(f'{path}: the id column {id_col!r} holds sentences and the report column {report_col!r} single words '
-                               f'(e.g. id {rows[0][0]!r:.40}): the columns look swapped; check --id-col and --report-col')
+    check_not_swapped(path, [i for i, _ in rows], [r for _, r in rows], id_col, report_col, PredictionsError)
     empty = [i for i, r in rows if is_missing(r)]
     if empty: raise PredictionsError(f'{path}: {len(empty)} empty prediction(s) in column {report_col!r} (blank, or a missing-value '
                                      f'marker such as nan / None) for id(s) {_ids_msg(empty)}: every id needs a generated report')
